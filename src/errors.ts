@@ -1,0 +1,150 @@
+/**
+ * The error classes callers branch on. Each sets `name`, accepts `{ cause }` and carries the structured fields a caller
+ * needs. Everything else throws the built-in error types (`TypeError`, `RangeError`, `SyntaxError`).
+ *
+ * @module
+ */
+
+/** A policy option denied an action: a write, a command, compound shell syntax, network or a path outside the workspace. */
+export class PolicyDeniedError extends Error {
+  /** What was denied, for example `write to "src/a.ts"` or `command "rm"`. */
+  readonly denied: string;
+  /** The option that would allow it, for example `allowWrite` or `allowedCommands`. */
+  readonly option: string;
+
+  /**
+   * @param denied What was denied.
+   * @param option The policy option that would allow it.
+   * @param message The full message; a default naming both is built when omitted.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(denied: string, option: string, message?: string, options?: ErrorOptions) {
+    super(message ?? `Policy denied ${denied}: set "${option}" to allow it`, options);
+    this.name = "PolicyDeniedError";
+    this.denied = denied;
+    this.option = option;
+  }
+}
+
+/** The sandbox needed for an operation is not available on this machine (for example bubblewrap is not installed). */
+export class SandboxUnavailableError extends Error {
+  /** A command that installs what is missing, when one is known. */
+  readonly installCommand?: string;
+
+  /**
+   * @param message What is missing and why it is needed.
+   * @param options `installCommand` and standard error options.
+   */
+  constructor(message: string, options?: ErrorOptions & { installCommand?: string }) {
+    super(message, options);
+    this.name = "SandboxUnavailableError";
+    this.installCommand = options?.installCommand;
+  }
+}
+
+/** One validation problem of a typed result: where it is and what was wrong. */
+export interface ResultIssue {
+  /** Path into the value, such as `["items", 0, "title"]`; empty for the root. */
+  path: (string | number)[];
+  /** What was wrong, in words. */
+  message: string;
+}
+
+/** A typed call did not produce data matching its schema within the allowed retries. */
+export class ResultValidationError extends Error {
+  /** The model's last raw text. */
+  readonly rawText: string;
+  /** The validation issues of the last attempt. */
+  readonly issues: ResultIssue[];
+  /** How many attempts were made in all. */
+  readonly attempts: number;
+
+  /**
+   * @param rawText The model's last raw text.
+   * @param issues The validation issues of the last attempt.
+   * @param attempts How many attempts were made.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(rawText: string, issues: ResultIssue[], attempts: number, options?: ErrorOptions) {
+    const summary = issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join(
+      "; ",
+    );
+    super(`Model output did not match the result schema after ${attempts} attempt(s): ${summary}`, options);
+    this.name = "ResultValidationError";
+    this.rawText = rawText;
+    this.issues = issues;
+    this.attempts = attempts;
+  }
+}
+
+/** A model provider request failed. */
+export class ModelError extends Error {
+  /** The HTTP status, when the provider answered. */
+  readonly status?: number;
+  /** Whether retrying the same request may succeed (429, 5xx, network errors, timeouts). */
+  readonly isRetryable: boolean;
+  /** The provider name from the model string. */
+  readonly provider?: string;
+
+  /**
+   * @param message What failed.
+   * @param options Status, retryability, provider and standard error options.
+   */
+  constructor(message: string, options?: ErrorOptions & { status?: number; isRetryable?: boolean; provider?: string }) {
+    super(message, options);
+    this.name = "ModelError";
+    this.status = options?.status;
+    this.isRetryable = options?.isRetryable ?? false;
+    this.provider = options?.provider;
+  }
+}
+
+/** An operation was cancelled by `abort()`, a `CallHandle`, or an `AbortSignal`. */
+export class AbortError extends Error {
+  /** The reason given to `abort(reason)`, if any. */
+  readonly reason?: unknown;
+
+  /**
+   * @param message What was aborted.
+   * @param options The abort reason and standard error options.
+   */
+  constructor(message = "The operation was aborted", options?: ErrorOptions & { reason?: unknown }) {
+    super(message, options);
+    this.name = "AbortError";
+    this.reason = options?.reason;
+  }
+}
+
+/** A named thing (agent, workflow, skill, session, run) does not exist. */
+export class NotFoundError extends Error {
+  /** The kind of thing, such as `workflow`. */
+  readonly kind: string;
+  /** The name that was looked up. */
+  readonly lookedUp: string;
+
+  /**
+   * @param kind The kind of thing.
+   * @param lookedUp The name that was looked up.
+   * @param message The full message; a default is built when omitted.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(kind: string, lookedUp: string, message?: string, options?: ErrorOptions) {
+    super(message ?? `No ${kind} named "${lookedUp}"`, options);
+    this.name = "NotFoundError";
+    this.kind = kind;
+    this.lookedUp = lookedUp;
+  }
+}
+
+/**
+ * Turns an abort signal's reason into an {@linkcode AbortError}, keeping one that already is.
+ *
+ * @param signal The aborted signal.
+ * @returns The error to throw.
+ */
+export function abortErrorFrom(signal: AbortSignal): AbortError {
+  const reason = signal.reason;
+  if (reason instanceof AbortError) return reason;
+  const text = reason instanceof Error ? reason.message : reason === undefined ? undefined : String(reason);
+  return new AbortError(text ? `The operation was aborted: ${text}` : undefined, { reason, cause: reason });
+}

@@ -1,0 +1,5 @@
+/**
+ * placeholder
+ * @module
+ */
+export {};
