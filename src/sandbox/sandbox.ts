@@ -113,3 +113,29 @@ export interface Sandbox {
   /** Stops the sandbox's helper processes. The workspace stays on disk. */
   close(): Promise<void>;
 }
+
+/** What a sandbox factory is told about the sandbox to create. */
+export interface SandboxContext {
+  /** The project directory (absolute). */
+  projectDir: string;
+  /** The state directory, `<projectDir>/.flue` unless configured (absolute). */
+  stateDir: string;
+  /** The agent's name. */
+  agent: string;
+  /** The agent instance id. */
+  instanceId: string;
+  /** The session name. */
+  session: string;
+  /** The policy to enforce. */
+  policy: Readonly<SandboxPolicy>;
+  /** A directory whose contents seed a new workspace (absolute), for sandboxes that copy one. */
+  seedFrom?: string;
+  /**
+   * Run commands without OS isolation when bubblewrap is missing. Off by default: shell calls then fail with
+   * `SandboxUnavailableError`. The policy checks still apply; only the OS layer is skipped.
+   */
+  unconfinedShell?: boolean;
+}
+
+/** Creates a sandbox for one agent instance and session. */
+export type SandboxFactory = (context: SandboxContext) => Promise<Sandbox>;
