@@ -1,5 +1,42 @@
 /**
- * placeholder
+ * The Flue test kit: key-less models and a real OpenAI-compatible HTTP server for tests.
+ *
+ * - `TestModel`: deterministic; scripted as a list of text and tool-call steps, or unscripted, when it calls the tools
+ *   the prompt names and returns schema-valid data for typed calls.
+ * - `FunctionModel`: a function of the messages and tools decides each reply.
+ * - `startFakeOpenAI()`: a Chat Completions server on 127.0.0.1 (streamed and not, tool calls, usage), scriptable,
+ *   recording requests, and able to inject 429 with `retry-after`, 500, slow and malformed responses.
+ * - `defineStoreContractTests()`: the conformance suite every `Store` implementation passes.
+ *
+ * @example A scripted run
+ * ```ts
+ * import { TestModel } from "./testing.ts";
+ * import { defineTool, init } from "./mod.ts";
+ * import { z } from "zod";
+ *
+ * const echo = defineTool({
+ *   name: "echo",
+ *   description: "Echoes text",
+ *   input: z.object({ text: z.string() }),
+ *   run: ({ text }) => text,
+ * });
+ * const model = new TestModel({
+ *   script: [{ toolCalls: [{ name: "echo", args: { text: "hi" } }] }, "Echoed hi"],
+ * });
+ * const agent = await init({ model, tools: [echo], store: "memory", sandbox: "memory" });
+ * const session = await agent.session();
+ * const response = await session.prompt("Say hi");
+ * if (response.text !== "Echoed hi") throw new Error("unexpected");
+ * await agent.close();
+ * ```
+ *
  * @module
  */
-export {};
+
+export { TestModel } from "./src/model/test_model.ts";
+export type { TestModelOptions, TestStep } from "./src/model/test_model.ts";
+export { FunctionModel } from "./src/model/function_model.ts";
+export type { FunctionModelReply } from "./src/model/function_model.ts";
+export { startFakeOpenAI } from "./src/testing/fake_openai.ts";
+export type { FakeOpenAIServer, FakeStep, RecordedRequest } from "./src/testing/fake_openai.ts";
+export { defineStoreContractTests } from "./src/store/store_contract.ts";

@@ -1,0 +1,147 @@
+/**
+ * Harness overhead per turn: the same N-turn tool-calling conversation against the fake OpenAI server, once with a
+ * plain loop over the `openai` SDK (the floor) and once through `session.prompt` (sqlite store, events, validation),
+ * alternating in one process, for N = 10, 50 and 200. Prints medians, the ratio, and the overhead per turn.
+ *
+ * Run: deno task bench   (or: deno run -A bench/turn_overhead.ts [--quick])
+ */
+
+import OpenAI from "openai";
+import { z } from "zod";
+import { defineTool, init } from "../mod.ts";
+import { startFakeOpenAI } from "../testing.ts";
+
+const quick = Deno.args.includes("--quick");
+const SIZES = quick ? [10, 50] : [10, 50, 200];
+const REPEATS: Record<number, number> = quick ? { 10: 3, 50: 2 } : { 10: 9, 50: 7, 200: 5 };
+const RESULT_TEXT = "record ".repeat(80);
+
+let turnsWanted = 0;
+const server = startFakeOpenAI({
+  handler: (request) => {
+    const body = request.body as { messages: { role: string }[] };
+    const toolResults = body.messages.filter((message) => message.role === "tool").length;
+    if (toolResults < turnsWanted - 1) {
+      return { toolCalls: [{ name: "lookup", arguments: { key: `k${toolResults}` } }], usage: { inputTokens: 10, outputTokens: 5 } };
+    }
+    return { text: "All records looked up.", usage: { inputTokens: 10, outputTokens: 5 } };
+  },
+});
+
+const lookup = defineTool({
+  name: "lookup",
+  description: "Looks a record up by key",
+  input: z.object({ key: z.string() }),
+  run: ({ key }) => `${key}: ${RESULT_TEXT}`,
+});
+
+const stateDir = await Deno.makeTempDir({ prefix: "flue-bench-" });
+const agent = await init({
+  model: "bench:fake-model",
+  providers: { bench: { baseURL: server.url } },
+  tools: [lookup],
+  sandbox: "memory",
+  store: { kind: "sqlite", path: `${stateDir}/flue.db` },
+  projectDir: stateDir,
+  maxTurns: 1000,
+});
+
+// The plain loop sends exactly what Flue sends: the same system prompt and the same tool list.
+turnsWanted = 1;
+await (await agent.session("capture")).prompt("go");
+const captured = server.requests[0].body as { messages: { role: string; content: string }[]; tools: OpenAI.ChatCompletionTool[] };
+const systemPrompt = captured.messages[0].content;
+const tools = captured.tools;
+const client = new OpenAI({ apiKey: "bench", baseURL: server.url, maxRetries: 0 });
+
+async function plainLoop(turns: number): Promise<void> {
+  const messages: OpenAI.ChatCompletionMessageParam[] = [
+    { role: "system", content: systemPrompt },
+    { role: "user", content: "go" },
+  ];
+  for (let turn = 0; turn < turns; turn++) {
+    const stream = await client.chat.completions.create({
+      model: "fake-model",
+      messages,
+      tools,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    const calls: { id: string; name: string; arguments: string }[] = [];
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta;
+      if (delta?.content) text += delta.content;
+      for (const part of delta?.tool_calls ?? []) {
+        const call = calls[part.index] ??= { id: "", name: "", arguments: "" };
+        if (part.id) call.id = part.id;
+        if (part.function?.name) call.name += part.function.name;
+        if (part.function?.arguments) call.arguments += part.function.arguments;
+      }
+    }
+    if (calls.length === 0) return;
+    messages.push({
+      role: "assistant",
+      content: text || null,
+      tool_calls: calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })),
+    });
+    for (const call of calls) {
+      const { key } = JSON.parse(call.arguments);
+      messages.push({ role: "tool", tool_call_id: call.id, content: `${key}: ${RESULT_TEXT}` });
+    }
+  }
+}
+
+let sessionNumber = 0;
+async function flueLoop(turns: number): Promise<void> {
+  const session = await agent.session(`bench-${sessionNumber++}`);
+  await session.prompt("go");
+}
+
+async function time(fn: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+console.log("turns  plain median ms  flue median ms  ratio  overhead ms/turn");
+const overheads: number[] = [];
+for (const turns of SIZES) {
+  turnsWanted = turns;
+  await plainLoop(turns); // warm-up
+  await flueLoop(turns);
+  const plain: number[] = [];
+  const flue: number[] = [];
+  for (let i = 0; i < REPEATS[turns]; i++) {
+    server.requests.length = 0;
+    plain.push(await time(() => plainLoop(turns)));
+    server.requests.length = 0;
+    flue.push(await time(() => flueLoop(turns)));
+  }
+  const plainMedian = median(plain);
+  const flueMedian = median(flue);
+  const overhead = (flueMedian - plainMedian) / turns;
+  overheads.push(overhead);
+  console.log(
+    `${String(turns).padStart(5)}  ${plainMedian.toFixed(1).padStart(15)}  ${flueMedian.toFixed(1).padStart(14)}  ${
+      (flueMedian / plainMedian).toFixed(3).padStart(5)
+    }  ${overhead.toFixed(3).padStart(16)}`,
+  );
+}
+const first = overheads[0];
+const last = overheads.at(-1)!;
+console.log(
+  `overhead per turn at ${SIZES.at(-1)} turns vs ${SIZES[0]}: ${
+    first > 0 ? (last / first).toFixed(2) : "n/a (no overhead measured at the smallest size)"
+  }x (goal: at most 1.2x); goal ratio at every size: at most 1.05`,
+);
+
+await agent.close();
+await server.close();
+await Deno.remove(stateDir, { recursive: true });

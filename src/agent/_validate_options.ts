@@ -1,0 +1,82 @@
+import type { AgentOptions } from "./agent_options.ts";
+
+const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
+  "name",
+  "id",
+  "model",
+  "instructions",
+  "harness",
+  "sandbox",
+  "seedFrom",
+  "allowWrite",
+  "allowShell",
+  "allowedCommands",
+  "allowCompoundCommands",
+  "allowNet",
+  "unconfinedShell",
+  "env",
+  "tools",
+  "thinkingLevel",
+  "maxTurns",
+  "typedRetries",
+  "store",
+  "projectDir",
+  "stateDir",
+  "providers",
+  "onEvent",
+];
+
+const AGENT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const BOOLEAN_OPTIONS = ["allowWrite", "allowShell", "allowCompoundCommands", "allowNet", "unconfinedShell"] as const;
+const THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "xhigh"];
+
+/**
+ * Checks agent options at the boundary, so a misspelt policy option is an error rather than a silent denial.
+ *
+ * @param options The options given to `init()` or returned by `createAgent`.
+ */
+export function validateAgentOptions(options: AgentOptions): void {
+  if (options === null || typeof options !== "object") throw new TypeError("Agent options must be an object");
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
+      throw new TypeError(`Unknown agent option "${key}": known options are ${KNOWN_OPTIONS.join(", ")}`);
+    }
+  }
+  if (options.name !== undefined && !AGENT_NAME.test(options.name)) {
+    throw new TypeError(`Invalid agent name "${options.name}": use a letter, then letters, digits, "_" or "-"`);
+  }
+  if (options.id !== undefined && (typeof options.id !== "string" || options.id === "" || options.id.length > 256)) {
+    throw new TypeError(`Invalid instance id "${options.id}": use 1 to 256 characters`);
+  }
+  for (const key of BOOLEAN_OPTIONS) {
+    if (options[key] !== undefined && typeof options[key] !== "boolean") {
+      throw new TypeError(`Option "${key}" must be true or false, got ${JSON.stringify(options[key])}`);
+    }
+  }
+  if (
+    options.allowedCommands !== undefined &&
+    (!Array.isArray(options.allowedCommands) ||
+      options.allowedCommands.some((entry) => typeof entry !== "string" || entry.trim() === ""))
+  ) {
+    throw new TypeError(`Option "allowedCommands" must be a list of programs, such as ["git", "ls"]`);
+  }
+  for (const key of ["maxTurns", "typedRetries"] as const) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < (key === "maxTurns" ? 1 : 0) || value > 1000)) {
+      throw new TypeError(`Option "${key}" must be a whole number from ${key === "maxTurns" ? 1 : 0} to 1000`);
+    }
+  }
+  if (options.thinkingLevel !== undefined && !THINKING_LEVELS.includes(options.thinkingLevel)) {
+    throw new TypeError(
+      `Invalid thinkingLevel "${options.thinkingLevel}": use one of ${THINKING_LEVELS.join(", ")}`,
+    );
+  }
+  if (options.env !== undefined) {
+    for (const [name, value] of Object.entries(options.env)) {
+      if (typeof value !== "string") throw new TypeError(`env value "${name}" must be a string`);
+    }
+  }
+  if (options.tools !== undefined && !Array.isArray(options.tools)) {
+    throw new TypeError(`Option "tools" must be a list of tools made by defineTool()`);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The options of `init()` and of the configuration `createAgent` returns.
+ *
+ * @module
+ */
+
+import type { EventCallback } from "../events/event_types.ts";
+import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
+import type { ProviderSettings } from "../model/providers.ts";
+import type { SandboxFactory } from "../sandbox/sandbox.ts";
+import type { Store } from "../store/store.ts";
+import type { FlueTool } from "../tools/tool.ts";
+
+/** Which store keeps history and runs: a built-in name, a `{ kind, path }` spec, or a `Store` object. */
+export type StoreSpec = "sqlite" | "memory" | { kind: "sqlite"; path?: string } | { kind: "memory" } | Store;
+
+/** The options of an agent. Every policy option denies by default. */
+export interface AgentOptions {
+  /** The agent's name: a letter, then letters, digits, `_` or `-`. `default` when omitted. */
+  name?: string;
+  /** The instance id, any non-empty text. `default` when omitted. */
+  id?: string;
+  /** The model: `provider:model` (such as `openai:gpt-5.5`), `test` for the key-less test model, or a `ChatModel`. */
+  model?: string | ChatModel;
+  /** What the agent is for; the start of its system prompt. */
+  instructions?: string;
+  /** The harness running the model loop; `flue` (built in) by default. */
+  harness?: string;
+  /** The sandbox: `virtual` (default), `local`, `memory`, a registered name, or a factory. */
+  sandbox?: string | SandboxFactory;
+  /** A directory whose files seed a new virtual workspace. */
+  seedFrom?: string;
+  /** Allow creating, changing and deleting files in the sandbox. */
+  allowWrite?: boolean;
+  /** Allow running commands in the sandbox (the model then gets the `bash` tool). */
+  allowShell?: boolean;
+  /** Programs, or a program and subcommand (`"git status"`), that commands may run. */
+  allowedCommands?: string[];
+  /** Allow `;`, `&&`, `|`, redirections and substitutions in commands. */
+  allowCompoundCommands?: boolean;
+  /** Allow commands to reach the network. */
+  allowNet?: boolean;
+  /** Run commands without OS isolation when bubblewrap is missing; off by default. */
+  unconfinedShell?: boolean;
+  /** Secret values by name: never put in prompts, events, logs, history or traces; granted per call by `secrets`. */
+  env?: Record<string, string>;
+  /** Extra tools the model may call. */
+  tools?: FlueTool<unknown>[];
+  /** Reasoning effort hint. */
+  thinkingLevel?: ThinkingLevel;
+  /** The most model calls one operation may make; 20 by default. */
+  maxTurns?: number;
+  /** Re-prompts allowed after invalid typed output; 3 by default. */
+  typedRetries?: number;
+  /** Where history and runs are kept; `sqlite` at `.flue/flue.db` by default. */
+  store?: StoreSpec;
+  /** The project directory; the current directory by default. */
+  projectDir?: string;
+  /** The state directory; `<projectDir>/.flue` by default. */
+  stateDir?: string;
+  /** Provider overrides and additions, merged over the built-in table. */
+  providers?: Record<string, Partial<ProviderSettings>>;
+  /** Receives every event of the agent. */
+  onEvent?: EventCallback;
+}

@@ -1,0 +1,192 @@
+/**
+ * `init(options)`: builds an agent instance from options: its model, harness, store, sandbox policy and tools.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { EventBus } from "../events/event_bus.ts";
+import type { EventCallback } from "../events/event_types.ts";
+import { createHarness } from "../harness/registry.ts";
+import type { ChatModel } from "../model/chat_model.ts";
+import { createModel } from "../model/create_model.ts";
+import { createSandbox } from "../sandbox/registry.ts";
+import type { SandboxPolicy } from "../sandbox/sandbox.ts";
+import { FlueSession } from "../session/flue_session.ts";
+import { SessionSandbox } from "../session/session_sandbox.ts";
+import type { Session } from "../session/session_types.ts";
+import { createStore } from "../store/create_store.ts";
+import type { Store } from "../store/store.ts";
+import { Redactor } from "../telemetry/redactor.ts";
+import { createSandboxTools } from "../tools/sandbox_tools.ts";
+import type { FlueTool } from "../tools/tool.ts";
+import type { AgentOptions } from "./agent_options.ts";
+import { validateAgentOptions } from "./_validate_options.ts";
+import { buildSystemPrompt } from "./system_prompt.ts";
+
+/** An agent instance: its sessions share the model, tools, policy and store. */
+export interface Agent {
+  /** The agent's name. */
+  readonly name: string;
+  /** The instance id. */
+  readonly id: string;
+  /** The model the agent uses. */
+  readonly model: ChatModel;
+  /**
+   * Opens a session, resuming its stored history. The same name returns the same session object.
+   *
+   * @param name The session name; `default` when omitted.
+   * @returns The session.
+   */
+  session(name?: string): Promise<Session>;
+  /**
+   * Lists the instance's stored sessions.
+   *
+   * @returns Session names, sorted.
+   */
+  listSessions(): Promise<string[]>;
+  /**
+   * Adds an event listener.
+   *
+   * @param listener Called with every event of the agent.
+   * @returns A function that removes it.
+   */
+  subscribe(listener: EventCallback): () => void;
+  /** Cancels running operations, stops sandbox helpers, and closes the store if the agent opened it. */
+  close(): Promise<void>;
+}
+
+/** Internal wiring a workflow run passes to the agents it initialises. */
+export interface AgentWiring {
+  /** The run's event bus, so events are numbered per run. */
+  bus?: EventBus;
+  /** The run's store. */
+  store?: Store;
+  /** The run id put on events. */
+  runId?: string;
+}
+
+const DEFAULT_MAX_TURNS = 20;
+const DEFAULT_TYPED_RETRIES = 3;
+
+/**
+ * Builds an agent instance.
+ *
+ * @example Usage
+ * ```ts
+ * import { init } from "./init.ts";
+ *
+ * const agent = await init({ model: "test", store: "memory", sandbox: "memory" });
+ * const session = await agent.session();
+ * const response = await session.prompt("Hello");
+ * if (!response.text) throw new Error("no reply");
+ * await agent.close();
+ * ```
+ *
+ * @param options Model, instructions, policy, tools, store and more; every policy option denies by default.
+ * @param wiring Internal: shares a workflow run's bus and store.
+ * @returns The agent.
+ */
+export async function init(options: AgentOptions, wiring: AgentWiring = {}): Promise<Agent> {
+  validateAgentOptions(options);
+  const projectDir = resolve(options.projectDir ?? Deno.cwd());
+  const stateDir = resolve(options.stateDir ?? join(projectDir, ".flue"));
+  const env = { ...options.env };
+  const redactor = new Redactor(env);
+  const providerEnv = Deno.env.toObject();
+  const resolveModel = (spec: string | ChatModel) =>
+    createModel(spec, { env: providerEnv, providers: options.providers });
+  if (options.model === undefined) {
+    throw new TypeError(`No model given: pass model, such as "openai:gpt-5.5", or "test" for the key-less test model`);
+  }
+  const model = resolveModel(options.model);
+  const harness = createHarness(options.harness);
+  // A store object the caller passed stays open: the caller owns it. One built from a name or spec is the agent's.
+  const storeSpec = options.store ?? "sqlite";
+  const ownsStore = wiring.store === undefined && (typeof storeSpec === "string" || !("append" in storeSpec));
+  const store = wiring.store ?? createStore(storeSpec, { projectDir, stateDir });
+  const bus = wiring.bus ?? new EventBus(redactor);
+  const unsubscribe = options.onEvent ? bus.subscribe(options.onEvent) : undefined;
+  const policy: SandboxPolicy = Object.freeze({
+    allowWrite: options.allowWrite ?? false,
+    allowShell: options.allowShell ?? false,
+    allowedCommands: Object.freeze([...(options.allowedCommands ?? [])]),
+    allowCompoundCommands: options.allowCompoundCommands ?? false,
+    allowNet: options.allowNet ?? false,
+  });
+  const name = options.name ?? "default";
+  const id = options.id ?? "default";
+  const customTools: FlueTool<unknown>[] = [...(options.tools ?? [])];
+  const sandboxSpec = options.sandbox ?? "virtual";
+  const sessions = new Map<string, Promise<FlueSession>>();
+  const sandboxes: SessionSandbox[] = [];
+
+  const openSession = async (sessionName: string): Promise<FlueSession> => {
+    const sandbox = new SessionSandbox(
+      typeof sandboxSpec === "string" ? sandboxSpec : "custom",
+      policy,
+      () =>
+        createSandbox(sandboxSpec, {
+          projectDir,
+          stateDir,
+          agent: name,
+          instanceId: id,
+          session: sessionName,
+          policy,
+          seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
+          unconfinedShell: options.unconfinedShell,
+        }),
+      redactor,
+    );
+    sandboxes.push(sandbox);
+    const history = await store.load({ agent: name, instanceId: id, session: sessionName });
+    return new FlueSession(sessionName, {
+      agent: name,
+      instanceId: id,
+      runId: wiring.runId,
+      store,
+      bus,
+      redactor,
+      harness,
+      model,
+      resolveModel,
+      systemPrompt: () => buildSystemPrompt({ instructions: options.instructions, projectDir }),
+      tools: (view) => [...createSandboxTools(view), ...customTools],
+      env,
+      maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
+      typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,
+      thinkingLevel: options.thinkingLevel,
+    }, sandbox, history);
+  };
+
+  return {
+    name,
+    id,
+    model,
+    session(sessionName = "default"): Promise<Session> {
+      if (typeof sessionName !== "string" || sessionName === "" || sessionName.length > 256) {
+        return Promise.reject(
+          new TypeError(`Invalid session name "${sessionName}": use 1 to 256 characters`),
+        );
+      }
+      let session = sessions.get(sessionName);
+      if (!session) {
+        session = openSession(sessionName);
+        sessions.set(sessionName, session);
+        session.catch(() => sessions.delete(sessionName));
+      }
+      return session;
+    },
+    async listSessions(): Promise<string[]> {
+      const keys = await store.listSessions({ agent: name, instanceId: id });
+      return keys.map((key) => key.session);
+    },
+    subscribe: (listener) => bus.subscribe(listener),
+    async close(): Promise<void> {
+      for (const session of sessions.values()) (await session.catch(() => undefined))?.abort("agent closed");
+      await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+      unsubscribe?.();
+      if (ownsStore) await store.close();
+    },
+  };
+}

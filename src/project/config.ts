@@ -1,0 +1,146 @@
+/**
+ * Project configuration: the `"flue"` key of `deno.json`. Every key has a documented default; an unknown key is an
+ * error naming the known ones.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { z } from "zod";
+
+const providerSchema = z.strictObject({
+  baseURL: z.url().optional(),
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  supportsStructuredOutput: z.boolean().optional(),
+  reasoning: z.enum(["reasoning_effort", "none"]).optional(),
+});
+
+const configSchema = z.strictObject({
+  model: z.string().min(1).optional(),
+  agent: z.string().min(1).optional(),
+  instructions: z.string().optional(),
+  harness: z.string().min(1).optional(),
+  sandbox: z.string().min(1).optional(),
+  seedFrom: z.string().min(1).optional(),
+  allowWrite: z.boolean().optional(),
+  allowShell: z.boolean().optional(),
+  allowedCommands: z.array(z.string().min(1)).optional(),
+  allowCompoundCommands: z.boolean().optional(),
+  allowNet: z.boolean().optional(),
+  unconfinedShell: z.boolean().optional(),
+  thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
+  maxTurns: z.int().min(1).max(1000).optional(),
+  typedRetries: z.int().min(0).max(1000).optional(),
+  store: z.union([
+    z.enum(["sqlite", "memory"]),
+    z.strictObject({ kind: z.literal("sqlite"), path: z.string().min(1).optional() }),
+    z.strictObject({ kind: z.literal("memory") }),
+  ]).optional(),
+  stateDir: z.string().min(1).optional(),
+  providers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), providerSchema).optional(),
+});
+
+/** Settings of one provider in configuration, merged over the built-in table. */
+export interface ProviderConfig {
+  /** The OpenAI-compatible base URL. */
+  baseURL?: string;
+  /** The environment variable holding the key. */
+  apiKeyEnv?: string;
+  /** Extra HTTP headers. */
+  headers?: Record<string, string>;
+  /** Whether native JSON-schema output works. */
+  supportsStructuredOutput?: boolean;
+  /** How reasoning effort is sent. */
+  reasoning?: "reasoning_effort" | "none";
+}
+
+/** The `"flue"` key of `deno.json`. See `docs/configuration.md` for each key's default. */
+export interface FlueConfig {
+  /** The default model string. */
+  model?: string;
+  /** The agent `flue run --prompt` talks to when the project has several. */
+  agent?: string;
+  /** Instructions for agents that declare none. */
+  instructions?: string;
+  /** The harness name. */
+  harness?: string;
+  /** The sandbox name. */
+  sandbox?: string;
+  /** A directory seeding new virtual workspaces. */
+  seedFrom?: string;
+  /** Allow file writes. */
+  allowWrite?: boolean;
+  /** Allow commands. */
+  allowShell?: boolean;
+  /** Allowed programs. */
+  allowedCommands?: string[];
+  /** Allow compound shell syntax. */
+  allowCompoundCommands?: boolean;
+  /** Allow network for commands. */
+  allowNet?: boolean;
+  /** Run commands without bubblewrap. */
+  unconfinedShell?: boolean;
+  /** Reasoning effort. */
+  thinkingLevel?: "off" | "minimal" | "low" | "medium" | "high" | "xhigh";
+  /** Turn limit per operation. */
+  maxTurns?: number;
+  /** Re-prompts for typed results. */
+  typedRetries?: number;
+  /** The store. */
+  store?: "sqlite" | "memory" | { kind: "sqlite"; path?: string } | { kind: "memory" };
+  /** The state directory. */
+  stateDir?: string;
+  /** Provider overrides and additions. */
+  providers?: Record<string, ProviderConfig>;
+}
+
+/** The configuration keys, for documentation and error messages. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(configSchema.shape);
+
+/**
+ * Validates a configuration object.
+ *
+ * @param value The value of the `"flue"` key.
+ * @param source Where it came from, for error messages.
+ * @returns The configuration.
+ */
+export function parseConfig(value: unknown, source = "deno.json"): FlueConfig {
+  const parsed = configSchema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data as FlueConfig;
+  const problems = parsed.error.issues.map((issue) => {
+    const at = issue.path.length ? `"flue.${issue.path.join(".")}"` : `"flue"`;
+    if (issue.code === "unrecognized_keys") {
+      const where = issue.path.length ? `"flue.${issue.path.join(".")}"` : `"flue"`;
+      const known = issue.path.length === 0 ? `: known keys are ${CONFIG_KEYS.join(", ")}` : "";
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")} in ${where}${known}`;
+    }
+    return `${at}: ${issue.message}`;
+  });
+  throw new TypeError(`Invalid configuration in ${source}: ${problems.join("; ")}`);
+}
+
+/**
+ * Reads the `"flue"` key of `<projectDir>/deno.json`. A project without `deno.json` or without the key has the default
+ * configuration.
+ *
+ * @param projectDir The project directory.
+ * @returns The configuration.
+ */
+export async function loadConfig(projectDir: string): Promise<FlueConfig> {
+  const path = join(projectDir, "deno.json");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return parseConfig({}, path);
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Could not parse "${path}": ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig((json as { flue?: unknown } | null)?.flue, path);
+}

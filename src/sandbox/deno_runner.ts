@@ -1,0 +1,382 @@
+/**
+ * The Deno file runner: the second sandbox layer. File operations of the `virtual` and `local` sandboxes run in a
+ * long-lived Deno subprocess whose permission flags name only the workspace, so that a bug in the first layer still
+ * cannot reach the rest of the disk.
+ *
+ * @module
+ */
+
+import { PolicyDeniedError } from "../errors.ts";
+import type { DirEntry, FileStat } from "./sandbox.ts";
+import { RunnerExitedError, type RunnerFailure, type RunnerOutcome, RunnerProcess } from "./_runner_process.ts";
+import { buildRunnerArgs, resolveDenoPath } from "./_runner_command.ts";
+import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
+
+/** Options of {@linkcode DenoRunner.start}. */
+export interface DenoRunnerOptions {
+  /** The workspace: an absolute path of an existing directory. Symlinks in it are resolved once, here. */
+  workspace: string;
+  /** Grant `--allow-write` for the workspace. Without it every write fails with a `PolicyDeniedError`. */
+  allowWrite: boolean;
+  /** Paths relative to the workspace that may be read but never written through the runner, such as `.git`. */
+  readOnlyPaths?: readonly string[];
+  /** Paths relative to the workspace that may be neither read nor written, such as the state directory. */
+  hiddenPaths?: readonly string[];
+  /**
+   * The deno binary to run. Defaults to `FLUE_DENO_PATH`, then to the running deno (`Deno.execPath()`). In a binary made
+   * by `deno compile`, `Deno.execPath()` is that binary, which cannot run the runner; then `deno` on `PATH` is used, so
+   * compiled binaries need deno installed, or this option or `FLUE_DENO_PATH` set.
+   */
+  denoPath?: string;
+  /** How long one request may take before the runner is stopped and restarted. Default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** Largest file `readFile` returns and `grep` searches, in bytes. Default 10 MiB. */
+  maxReadBytes?: number;
+  /**
+   * Tests only: turn off the runner's own path checks (workspace prefix, hidden and read-only paths) to show that its
+   * permission flags refuse the same accesses on their own.
+   */
+  unsafeSkipRunnerPathChecks?: boolean;
+}
+
+/** Options of {@linkcode DenoRunner.glob}. */
+export interface GlobOptions {
+  /** The directory to search, relative to the workspace; the pattern is matched against paths relative to it. */
+  path?: string;
+  /** Most paths returned. Default 1000. */
+  maxResults?: number;
+}
+
+/** What {@linkcode DenoRunner.glob} found. */
+export interface GlobResult {
+  /**
+   * Matching files and links, relative to the workspace root, sorted. `.git`, `node_modules` and `.flue` directories
+   * below the search directory are not entered.
+   */
+  paths: string[];
+  /** Whether more matched than `maxResults`. */
+  truncated: boolean;
+}
+
+/** Options of {@linkcode DenoRunner.grep}. */
+export interface GrepOptions {
+  /** A file or directory to search, relative to the workspace. Default the whole workspace. */
+  path?: string;
+  /** Only files matching this glob; one without `/` is matched against file names at any depth. */
+  glob?: string;
+  /** Match without regard to case. */
+  ignoreCase?: boolean;
+  /** Most matches returned. Default 200. */
+  maxMatches?: number;
+}
+
+/** One matching line. */
+export interface GrepMatch {
+  /** The file, relative to the workspace root. */
+  path: string;
+  /** The line number, from 1. */
+  line: number;
+  /** The line's text, cut after 400 characters. */
+  text: string;
+}
+
+/**
+ * What {@linkcode DenoRunner.grep} found. Binary files, files over the read limit, links that leave the workspace, and
+ * `.git`, `node_modules` and `.flue` directories below the search directory are skipped.
+ */
+export interface GrepResult {
+  /** The matches in walk order. */
+  matches: GrepMatch[];
+  /** Whether the search stopped at `maxMatches`. */
+  truncated: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_READ_BYTES = 10 * 1024 * 1024;
+const CLOSE_GRACE_MS = 2_000;
+const WRITE_OPERATIONS = new Set(["writeFile", "mkdir", "remove"]);
+
+/**
+ * A file runner for one workspace. Requests may overlap; a runner that crashes or times out is replaced on the next
+ * request. Call {@linkcode DenoRunner.close} when done, or the subprocess keeps the program alive.
+ *
+ * Needs `--allow-run` for the deno binary.
+ *
+ * @example Reading a file through the runner
+ * ```ts ignore
+ * import { DenoRunner } from "./deno_runner.ts";
+ *
+ * const runner = await DenoRunner.start({ workspace: "/srv/ws", allowWrite: true });
+ * try {
+ *   await runner.writeFile("notes/a.txt", "hello");
+ *   console.log(await runner.readFile("notes/a.txt"));
+ * } finally {
+ *   await runner.close();
+ * }
+ * ```
+ */
+export class DenoRunner {
+  /** The workspace's real path. */
+  readonly workspace: string;
+  /** Whether the runner was granted write access. */
+  readonly allowWrite: boolean;
+  /** The deno binary in use. */
+  readonly denoPath: string;
+  readonly #args: string[];
+  readonly #timeoutMs: number;
+  readonly #retired = new Set<Promise<void>>();
+  #process: RunnerProcess | undefined;
+  #closed = false;
+
+  private constructor(workspace: string, options: DenoRunnerOptions) {
+    this.workspace = workspace;
+    this.allowWrite = options.allowWrite === true;
+    this.denoPath = resolveDenoPath(options.denoPath);
+    this.#timeoutMs = positiveOption("requestTimeoutMs", options.requestTimeoutMs, DEFAULT_TIMEOUT_MS);
+    this.#args = buildRunnerArgs(workspace, {
+      ...options,
+      maxReadBytes: positiveOption("maxReadBytes", options.maxReadBytes, DEFAULT_MAX_READ_BYTES),
+    });
+  }
+
+  /**
+   * Starts a runner and waits until it answers, so that a missing deno or a bad workspace shows up here.
+   *
+   * @param options The workspace, write access and limits.
+   * @returns The running runner.
+   * @throws {TypeError} When the workspace is not an absolute path of a directory, or its path has a comma.
+   * @throws {SandboxUnavailableError} When deno cannot be started.
+   */
+  static async start(options: DenoRunnerOptions): Promise<DenoRunner> {
+    if (typeof options.workspace !== "string" || !options.workspace.startsWith("/")) {
+      throw new TypeError(`Workspace "${options.workspace}" is not an absolute path: pass an absolute directory path`);
+    }
+    const workspace = await Deno.realPath(options.workspace);
+    if (!(await Deno.stat(workspace)).isDirectory) {
+      throw new TypeError(`Workspace "${options.workspace}" is not a directory`);
+    }
+    const runner = new DenoRunner(workspace, options);
+    await runner.request("ping");
+    return runner;
+  }
+
+  /** The current subprocess id, or `undefined` before the first request after a crash. */
+  get pid(): number | undefined {
+    return this.#process?.alive ? this.#process.pid : undefined;
+  }
+
+  /**
+   * Sends one request as it is, without the first layer's path checks: for tests that probe the runner's own checks.
+   *
+   * @param op The operation: `ping`, `readFile`, `writeFile`, `stat`, `readdir`, `exists`, `mkdir`, `remove`, `glob`
+   *   or `grep`.
+   * @param params The operation's parameters; `path` may be any string.
+   * @returns The operation's raw value.
+   */
+  async request(op: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    let outcome: RunnerOutcome;
+    try {
+      outcome = await this.#send(op, params);
+    } catch (error) {
+      // A runner that died before answering is replaced; a read is safe to ask again, a write may have happened.
+      if (!(error instanceof RunnerExitedError) || WRITE_OPERATIONS.has(op)) throw error;
+      outcome = await this.#send(op, params);
+    }
+    if (outcome.ok) return outcome.value;
+    const shown = typeof params.path === "string" ? this.#shownPath(params.path) : undefined;
+    throw this.#toError(op, shown, outcome.error);
+  }
+
+  /**
+   * Reads a UTF-8 text file.
+   *
+   * @param path The file, relative to the workspace.
+   * @returns Its text.
+   */
+  async readFile(path: string): Promise<string> {
+    return await this.request("readFile", { path: this.#inside(path) }) as string;
+  }
+
+  /**
+   * Writes a UTF-8 text file, creating its parent directories.
+   *
+   * @param path The file, relative to the workspace.
+   * @param content The text.
+   * @returns A promise that settles when written.
+   */
+  async writeFile(path: string, content: string): Promise<void> {
+    if (typeof content !== "string") throw new TypeError(`Content for "${path}" must be a string`);
+    await this.request("writeFile", { path: this.#inside(path), content });
+  }
+
+  /**
+   * Facts about a path; a link is followed, and reported only when it stays inside the workspace.
+   *
+   * @param path The path, relative to the workspace.
+   * @returns Its facts, with `path` relative to the workspace.
+   */
+  async stat(path: string): Promise<FileStat> {
+    const absolute = this.#inside(path);
+    const facts = await this.request("stat", { path: absolute }) as Omit<FileStat, "path">;
+    return { path: toWorkspaceRelative(this.workspace, absolute), ...facts };
+  }
+
+  /**
+   * Lists a directory, sorted by name.
+   *
+   * @param path The directory, relative to the workspace.
+   * @returns Its entries.
+   */
+  async readdir(path: string): Promise<DirEntry[]> {
+    return await this.request("readdir", { path: this.#inside(path) }) as DirEntry[];
+  }
+
+  /**
+   * Whether a path exists.
+   *
+   * @param path The path, relative to the workspace.
+   * @returns `true` when it exists.
+   */
+  async exists(path: string): Promise<boolean> {
+    return await this.request("exists", { path: this.#inside(path) }) as boolean;
+  }
+
+  /**
+   * Creates a directory and its parents.
+   *
+   * @param path The directory, relative to the workspace.
+   * @returns A promise that settles when created.
+   */
+  async mkdir(path: string): Promise<void> {
+    await this.request("mkdir", { path: this.#inside(path) });
+  }
+
+  /**
+   * Removes a file or link, or a directory with `recursive`. A link is removed, not what it points to.
+   *
+   * @param path The path, relative to the workspace.
+   * @param options `recursive` to remove a directory with its contents.
+   * @returns A promise that settles when removed.
+   */
+  async remove(path: string, options?: { recursive?: boolean }): Promise<void> {
+    await this.request("remove", { path: this.#inside(path), recursive: options?.recursive === true });
+  }
+
+  /**
+   * Finds files whose path matches a glob (`*`, `?`, `**`, `[abc]`, `{a,b}`). Symlinked directories are not followed.
+   *
+   * @param pattern The glob, relative to `options.path`.
+   * @param options Where to search and how many to return.
+   * @returns The matching paths.
+   */
+  async glob(pattern: string, options: GlobOptions = {}): Promise<GlobResult> {
+    return await this.request("glob", {
+      pattern,
+      path: this.#inside(options.path ?? "."),
+      maxResults: options.maxResults,
+    }) as GlobResult;
+  }
+
+  /**
+   * Searches text files for lines matching a regular expression.
+   *
+   * @param pattern A JavaScript regular expression.
+   * @param options Where to search, a file filter, case and a cap.
+   * @returns The matching lines.
+   */
+  async grep(pattern: string, options: GrepOptions = {}): Promise<GrepResult> {
+    return await this.request("grep", {
+      pattern,
+      path: this.#inside(options.path ?? "."),
+      glob: options.glob,
+      ignoreCase: options.ignoreCase === true,
+      maxMatches: options.maxMatches,
+    }) as GrepResult;
+  }
+
+  /**
+   * Stops the subprocess; later requests fail. Safe to call twice.
+   *
+   * @returns A promise that settles when every subprocess this runner started has exited.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#process !== undefined) this.#retire(this.#process);
+    this.#process = undefined;
+    await Promise.all(this.#retired);
+  }
+
+  #send(op: string, params: Record<string, unknown>): Promise<RunnerOutcome> {
+    if (this.#closed) throw new Error("The sandbox file runner was closed: create a new sandbox to use the workspace");
+    if (this.#process === undefined || !this.#process.alive) {
+      if (this.#process !== undefined) this.#retire(this.#process);
+      this.#process = new RunnerProcess(this.denoPath, this.#args, this.workspace);
+    }
+    return this.#process.send(op, params, this.#timeoutMs);
+  }
+
+  #retire(process: RunnerProcess): void {
+    const done = process.close(CLOSE_GRACE_MS);
+    this.#retired.add(done);
+    done.finally(() => this.#retired.delete(done));
+  }
+
+  #inside(path: string): string {
+    return resolveInsideWorkspace(this.workspace, path);
+  }
+
+  #shownPath(path: string): string {
+    const absolute = normalizePath(path.startsWith("/") ? path : `${this.workspace}/${path}`);
+    return isInsideOrEqual(this.workspace, absolute) ? toWorkspaceRelative(this.workspace, absolute) : path;
+  }
+
+  #toError(op: string, shown: string | undefined, failure: RunnerFailure): Error {
+    const subject = shown === undefined ? "the workspace" : `"${shown}"`;
+    switch (failure.name) {
+      case "PolicyDenied":
+        return new PolicyDeniedError(failure.denied ?? `${op} ${subject}`, failure.option ?? "none", failure.message);
+      case "NotCapable":
+        if (WRITE_OPERATIONS.has(op) && !this.allowWrite) {
+          return new PolicyDeniedError(
+            `write to ${subject}`,
+            "allowWrite",
+            `Writing ${subject} needs write access: set "allowWrite" in the sandbox policy to allow it`,
+          );
+        }
+        return new PolicyDeniedError(
+          `access to ${subject}`,
+          "none",
+          `Access to ${subject} was refused by the file runner's permissions: paths must stay inside the workspace`,
+        );
+      case "NotFound":
+        return new Deno.errors.NotFound(`No such file or directory in the workspace: ${subject}`);
+      case "AlreadyExists":
+        return new Deno.errors.AlreadyExists(`${subject} already exists`);
+      case "IsADirectory":
+        return new Deno.errors.IsADirectory(`${subject} is a directory: name a file`);
+      case "NotADirectory":
+        return new Deno.errors.NotADirectory(`A part of ${subject} is a file, not a directory`);
+      case "FileTooLarge":
+        return new RangeError(failure.message);
+      case "InvalidPattern":
+        return new SyntaxError(failure.message);
+      case "InvalidRequest":
+        return new TypeError(failure.message);
+    }
+    if (failure.code === "ENOTEMPTY") {
+      return new Error(`Directory ${subject} is not empty: pass { recursive: true } to remove it with its contents`);
+    }
+    const KnownError = (Deno.errors as Record<string, (new (message: string) => Error) | undefined>)[failure.name];
+    const error = KnownError === undefined ? new Error(failure.message) : new KnownError(failure.message);
+    if (KnownError === undefined) error.name = failure.name;
+    return error;
+  }
+}
+
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`Option "${name}" must be a positive number, got ${value}`);
+  }
+  return value;
+}

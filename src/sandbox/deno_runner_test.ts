@@ -1,0 +1,394 @@
+import assert from "node:assert/strict";
+import { PolicyDeniedError, SandboxUnavailableError } from "../errors.ts";
+import { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
+import { buildRunnerArgs } from "./_runner_command.ts";
+
+const isLinux = Deno.build.os === "linux";
+
+interface Scene {
+  /** The workspace (real path). */
+  workspace: string;
+  /** A directory beside the workspace holding `secret.txt`. */
+  outside: string;
+  start(options?: Partial<DenoRunnerOptions>): Promise<DenoRunner>;
+}
+
+async function withScene(test: (scene: Scene) => Promise<void>): Promise<void> {
+  const base = await Deno.realPath(await Deno.makeTempDir({ prefix: "flue_runner_" }));
+  const runners: DenoRunner[] = [];
+  try {
+    const workspace = `${base}/ws`;
+    const outside = `${base}/outside`;
+    await Deno.mkdir(workspace);
+    await Deno.mkdir(outside);
+    await Deno.writeTextFile(`${outside}/secret.txt`, "top secret");
+    await test({
+      workspace,
+      outside,
+      async start(options = {}) {
+        const runner = await DenoRunner.start({ workspace, allowWrite: true, ...options });
+        runners.push(runner);
+        return runner;
+      },
+    });
+  } finally {
+    await Promise.all(runners.map((runner) => runner.close()));
+    await Deno.remove(base, { recursive: true });
+  }
+}
+
+function isPolicyDenial(option: string, fragment?: RegExp): (error: unknown) => boolean {
+  return (error: unknown) => {
+    assert.ok(error instanceof PolicyDeniedError, `expected PolicyDeniedError, got ${error}`);
+    assert.equal(error.option, option);
+    if (fragment !== undefined) assert.match(error.message, fragment);
+    return true;
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+Deno.test("DenoRunner writes, reads, lists, stats and removes files in the workspace", async () => {
+  await withScene(async ({ workspace, start }) => {
+    const runner = await start();
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(workspace)), [], "starting the runner left files behind");
+    await runner.writeFile("src/lib/a.ts", "export const a = 1;\n");
+    assert.equal(await Deno.readTextFile(`${workspace}/src/lib/a.ts`), "export const a = 1;\n");
+    assert.equal(await runner.readFile("/workspace/src/lib/a.ts"), "export const a = 1;\n");
+    const stat = await runner.stat("src/lib/a.ts");
+    assert.equal(stat.path, "src/lib/a.ts");
+    assert.equal(stat.isFile, true);
+    assert.equal(stat.size, 20);
+    assert.equal(typeof stat.modifiedAt, "string");
+    await runner.mkdir("docs/empty");
+    assert.deepEqual((await runner.readdir(".")).map((entry) => entry.name), ["docs", "src"]);
+    assert.equal(await runner.exists("docs/empty"), true);
+    assert.equal(await runner.exists("nothing/here"), false);
+    await assert.rejects(runner.remove("src"), /is not empty: pass \{ recursive: true \}/);
+    await runner.remove("src", { recursive: true });
+    assert.equal(await exists(`${workspace}/src`), false);
+    await assert.rejects(runner.remove("."), isPolicyDenial("none", /workspace root/));
+  });
+});
+
+Deno.test("DenoRunner maps runner errors to Deno errors naming the workspace path", async () => {
+  await withScene(async ({ workspace, start }) => {
+    const runner = await start({ maxReadBytes: 16 });
+    await Deno.mkdir(`${workspace}/dir`);
+    await Deno.writeTextFile(`${workspace}/big.txt`, "x".repeat(17));
+    await assert.rejects(runner.readFile("missing/file.txt"), (error: unknown) => {
+      assert.ok(error instanceof Deno.errors.NotFound);
+      assert.match(error.message, /"missing\/file\.txt"/);
+      assert.ok(!error.message.includes(workspace), "the host path leaked into the message");
+      return true;
+    });
+    await assert.rejects(runner.readFile("dir"), Deno.errors.IsADirectory);
+    await assert.rejects(runner.readFile("big.txt"), RangeError);
+  });
+});
+
+Deno.test("DenoRunner refuses paths that leave the workspace, in the first layer and in the runner", async () => {
+  await withScene(async ({ start }) => {
+    const runner = await start();
+    for (const path of ["../x", "a/../../x", "/etc/passwd", "/workspace/../etc/passwd", "a\0b"]) {
+      await assert.rejects(runner.readFile(path), isPolicyDenial("none"), path);
+      await assert.rejects(runner.writeFile(path, "x"), isPolicyDenial("none"), path);
+    }
+    // Raw requests skip the first layer: the runner's own check answers.
+    await assert.rejects(runner.request("readFile", { path: "/etc/hostname" }), isPolicyDenial("none", /leaves/));
+    await assert.rejects(runner.request("readFile", { path: "../../../../etc/hostname" }), isPolicyDenial("none"));
+    await assert.rejects(runner.request("readFile", { path: `${Deno.cwd()}/deno.json` }), isPolicyDenial("none"));
+  });
+});
+
+Deno.test("DenoRunner refuses a symlink leaving the workspace, to a file or a directory, for reads and writes", async () => {
+  await withScene(async ({ workspace, outside, start }) => {
+    const runner = await start();
+    // Created after the runner started, as a command in the workspace could.
+    await Deno.symlink(`${outside}/secret.txt`, `${workspace}/file-link`);
+    await Deno.symlink(outside, `${workspace}/dir-link`);
+    await Deno.symlink("../outside/new.txt", `${workspace}/dangling-link`);
+    const leaves = isPolicyDenial("none", /symbolic link that leaves the workspace/);
+    await assert.rejects(runner.readFile("file-link"), leaves);
+    await assert.rejects(runner.readFile("dir-link/secret.txt"), leaves);
+    await assert.rejects(runner.readdir("dir-link"), leaves);
+    await assert.rejects(runner.stat("dir-link/secret.txt"), leaves);
+    await assert.rejects(runner.writeFile("file-link", "changed"), leaves);
+    await assert.rejects(runner.writeFile("dir-link/new.txt", "planted"), leaves);
+    await assert.rejects(runner.writeFile("dangling-link", "planted"), leaves);
+    await assert.rejects(runner.mkdir("dir-link/sub"), leaves);
+    assert.equal(await Deno.readTextFile(`${outside}/secret.txt`), "top secret");
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(outside))).map((entry) => entry.name), ["secret.txt"]);
+    // Removing a link removes the link only.
+    await runner.remove("dir-link");
+    assert.equal(await exists(`${outside}/secret.txt`), true);
+  });
+});
+
+Deno.test("DenoRunner follows symlinks that stay inside the workspace", async () => {
+  await withScene(async ({ workspace, start }) => {
+    const runner = await start();
+    await Deno.mkdir(`${workspace}/real`);
+    await Deno.writeTextFile(`${workspace}/real/a.txt`, "inside");
+    await Deno.symlink("real", `${workspace}/dir-link`);
+    await Deno.symlink(`${workspace}/real/a.txt`, `${workspace}/file-link`);
+    await Deno.symlink("real/later.txt", `${workspace}/dangling-inside`);
+    assert.equal(await runner.readFile("file-link"), "inside");
+    assert.equal(await runner.readFile("dir-link/a.txt"), "inside");
+    await runner.writeFile("dir-link/b.txt", "through a link");
+    assert.equal(await Deno.readTextFile(`${workspace}/real/b.txt`), "through a link");
+    await runner.writeFile("dangling-inside", "created");
+    assert.equal(await Deno.readTextFile(`${workspace}/real/later.txt`), "created");
+    const stat = await runner.stat("file-link");
+    assert.equal(stat.isSymlink, true);
+    assert.equal(stat.isFile, true);
+  });
+});
+
+Deno.test("DenoRunner refuses writes without allowWrite and writes nothing", async () => {
+  await withScene(async ({ workspace, start }) => {
+    await Deno.writeTextFile(`${workspace}/keep.txt`, "original");
+    const runner = await start({ allowWrite: false });
+    assert.equal(await runner.readFile("keep.txt"), "original");
+    const needsWrite = isPolicyDenial("allowWrite", /set "allowWrite"/);
+    await assert.rejects(runner.writeFile("new.txt", "x"), needsWrite);
+    await assert.rejects(runner.writeFile("keep.txt", "changed"), needsWrite);
+    await assert.rejects(runner.mkdir("made"), needsWrite);
+    await assert.rejects(runner.remove("keep.txt"), needsWrite);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(workspace))).map((entry) => entry.name), ["keep.txt"]);
+    assert.equal(await Deno.readTextFile(`${workspace}/keep.txt`), "original");
+  });
+});
+
+Deno.test("DenoRunner's permission flags refuse outside paths even without its own path checks", async () => {
+  await withScene(async ({ workspace, outside, start }) => {
+    const runner = await start({ unsafeSkipRunnerPathChecks: true, readOnlyPaths: [".git"], hiddenPaths: [".flue"] });
+    const refused = isPolicyDenial("none", /refused by the file runner's permissions/);
+    await assert.rejects(runner.request("readFile", { path: "/etc/hostname" }), refused);
+    await assert.rejects(runner.request("readFile", { path: `${Deno.cwd()}/deno.json` }), refused);
+    await assert.rejects(runner.request("readdir", { path: outside }), refused);
+    await assert.rejects(runner.request("writeFile", { path: `${outside}/new.txt`, content: "x" }), refused);
+    // The runner operates on resolved paths, so the flags see where a link really leads.
+    await Deno.symlink(`${outside}/secret.txt`, `${workspace}/file-link`);
+    await Deno.symlink(outside, `${workspace}/dir-link`);
+    await assert.rejects(runner.readFile("file-link"), refused);
+    await assert.rejects(runner.writeFile("dir-link/new.txt", "planted"), refused);
+    await assert.rejects(runner.writeFile(".git/config", "[core]\n\tfsmonitor = touch /tmp/pwned\n"), refused);
+    await Deno.mkdir(`${workspace}/.flue`);
+    await Deno.writeTextFile(`${workspace}/.flue/state.db`, "state");
+    await assert.rejects(runner.readFile(".flue/state.db"), refused);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(outside))).map((entry) => entry.name), ["secret.txt"]);
+    assert.equal(await exists(`${workspace}/.git`), false);
+  });
+});
+
+Deno.test("DenoRunner keeps read-only paths unwritable and hidden paths out of sight", async () => {
+  await withScene(async ({ workspace, start }) => {
+    await Deno.mkdir(`${workspace}/.git`);
+    await Deno.writeTextFile(`${workspace}/.git/config`, "[core]\n");
+    await Deno.mkdir(`${workspace}/.flue`);
+    await Deno.writeTextFile(`${workspace}/.flue/state.db`, "needle");
+    await Deno.symlink(".git", `${workspace}/git-link`);
+    await Deno.symlink(".flue/state.db", `${workspace}/state-link`);
+    const runner = await start({ readOnlyPaths: [".git"], hiddenPaths: [".flue"] });
+    assert.equal(await runner.readFile(".git/config"), "[core]\n");
+    const gitRefused = isPolicyDenial("none", /Writing into "\.git\/"/);
+    await assert.rejects(runner.writeFile(".git/config", "[alias]\n"), gitRefused);
+    await assert.rejects(runner.writeFile(".GIT/hooks/pre-commit", "x"), gitRefused);
+    await assert.rejects(runner.writeFile("git-link/config", "[alias]\n"), gitRefused);
+    await assert.rejects(runner.remove(".git", { recursive: true }), gitRefused);
+    assert.equal(await Deno.readTextFile(`${workspace}/.git/config`), "[core]\n");
+    const hidden = isPolicyDenial("none", /holds sandbox state/);
+    await assert.rejects(runner.readFile(".flue/state.db"), hidden);
+    await assert.rejects(runner.readFile("state-link"), hidden);
+    assert.ok(!(await runner.readdir(".")).some((entry) => entry.name === ".flue"));
+    assert.deepEqual((await runner.grep("needle")).matches, []);
+  });
+});
+
+Deno.test("DenoRunner.glob() matches *, **, ?, classes and braces, and skips dependency folders", async () => {
+  await withScene(async ({ workspace, start }) => {
+    for (const path of ["a.ts", "b.js", "src/c.ts", "src/deep/d.ts", "src/e.md", "node_modules/x/f.ts", "x1.txt"]) {
+      await Deno.mkdir(`${workspace}/${path}`.replace(/\/[^/]+$/, ""), { recursive: true });
+      await Deno.writeTextFile(`${workspace}/${path}`, "");
+    }
+    const runner = await start();
+    assert.deepEqual((await runner.glob("*.ts")).paths, ["a.ts"]);
+    assert.deepEqual((await runner.glob("**/*.ts")).paths, ["a.ts", "src/c.ts", "src/deep/d.ts"]);
+    assert.deepEqual((await runner.glob("src/**")).paths, ["src/c.ts", "src/deep/d.ts", "src/e.md"]);
+    assert.deepEqual((await runner.glob("*.{js,txt}")).paths, ["b.js", "x1.txt"]);
+    assert.deepEqual((await runner.glob("x?.[a-z]xt")).paths, ["x1.txt"]);
+    assert.deepEqual((await runner.glob("*.ts", { path: "src" })).paths, ["src/c.ts"]);
+    assert.deepEqual((await runner.glob("node_modules/x/*.ts")).paths, ["node_modules/x/f.ts"]);
+    assert.deepEqual(await runner.glob("**/*", { maxResults: 2 }), { paths: ["a.ts", "b.js"], truncated: true });
+    await assert.rejects(runner.glob("/etc/*"), SyntaxError);
+    await assert.rejects(runner.glob("../*"), PolicyDeniedError);
+  });
+});
+
+Deno.test("DenoRunner.grep() returns file, line and text, and skips binaries and outside links", async () => {
+  await withScene(async ({ workspace, outside, start }) => {
+    await Deno.mkdir(`${workspace}/src`);
+    await Deno.writeTextFile(`${workspace}/src/a.ts`, "const one = 1;\n// TODO fix\nconst two = 2;\n");
+    await Deno.writeTextFile(`${workspace}/notes.md`, "todo: write docs\n");
+    await Deno.writeFile(`${workspace}/blob.bin`, new Uint8Array([84, 79, 68, 79, 0, 1, 2]));
+    await Deno.writeTextFile(`${outside}/secret.txt`, "TODO secret");
+    await Deno.symlink(`${outside}/secret.txt`, `${workspace}/secret-link.txt`);
+    const runner = await start();
+    assert.deepEqual((await runner.grep("TODO")).matches, [{ path: "src/a.ts", line: 2, text: "// TODO fix" }]);
+    assert.deepEqual((await runner.grep("todo", { ignoreCase: true, glob: "*.md" })).matches, [
+      { path: "notes.md", line: 1, text: "todo: write docs" },
+    ]);
+    assert.deepEqual(await runner.grep("const \\w+", { path: "src/a.ts", maxMatches: 1 }), {
+      matches: [{ path: "src/a.ts", line: 1, text: "const one = 1;" }],
+      truncated: true,
+    });
+    await assert.rejects(runner.grep("(unclosed"), SyntaxError);
+  });
+});
+
+Deno.test("DenoRunner answers several concurrent requests each with its own reply", async () => {
+  await withScene(async ({ start }) => {
+    const runner = await start();
+    const names = Array.from({ length: 40 }, (_, index) => `files/${index}.txt`);
+    await Promise.all(names.map((name, index) => runner.writeFile(name, `content ${index}`)));
+    const contents = await Promise.all(names.map((name) => runner.readFile(name)));
+    assert.deepEqual(contents, names.map((_, index) => `content ${index}`));
+    const mixed = await Promise.all([runner.glob("files/*.txt"), runner.exists("files/3.txt"), runner.stat("files")]);
+    assert.equal(mixed[0].paths.length, 40);
+    assert.equal(mixed[1], true);
+    assert.equal(mixed[2].isDirectory, true);
+  });
+});
+
+Deno.test({
+  name: "DenoRunner starts its subprocess with an empty environment",
+  ignore: !isLinux,
+  async fn() {
+    await withScene(async ({ start }) => {
+      const runner = await start();
+      const environ = await Deno.readFile(`/proc/${runner.pid}/environ`);
+      assert.equal(environ.length, 0, new TextDecoder().decode(environ));
+    });
+  },
+});
+
+Deno.test({
+  name: "DenoRunner.close() ends the subprocess and later requests fail",
+  ignore: !isLinux,
+  async fn() {
+    await withScene(async ({ start }) => {
+      const runner = await start();
+      const pid = runner.pid;
+      assert.equal(await exists(`/proc/${pid}`), true);
+      await runner.close();
+      assert.equal(await exists(`/proc/${pid}`), false);
+      assert.equal(runner.pid, undefined);
+      await assert.rejects(runner.readFile("a.txt"), /was closed/);
+      await runner.close();
+    });
+  },
+});
+
+Deno.test({
+  name: "DenoRunner replaces a crashed subprocess and fails the requests it held",
+  ignore: !isLinux,
+  async fn() {
+    await withScene(async ({ workspace, start }) => {
+      await Deno.writeTextFile(`${workspace}/a.txt`, "alive");
+      const runner = await start();
+      const first = runner.pid as number;
+      // Stopped, the runner cannot answer; killed, it fails what it held instead of answering it.
+      Deno.kill(first, "SIGSTOP");
+      const held = runner.writeFile("b.txt", "never");
+      Deno.kill(first, "SIGKILL");
+      await assert.rejects(held, /exited unexpectedly on signal SIGKILL during "writeFile"/);
+      assert.equal(await runner.readFile("a.txt"), "alive");
+      assert.notEqual(runner.pid, first);
+      // A runner killed between requests is noticed and replaced without failing a read.
+      const second = runner.pid as number;
+      Deno.kill(second, "SIGKILL");
+      assert.equal(await runner.readFile("a.txt"), "alive");
+      assert.notEqual(runner.pid, second);
+    });
+  },
+});
+
+Deno.test({
+  name: "DenoRunner times out a request that gets no answer and restarts the subprocess",
+  ignore: !isLinux,
+  async fn() {
+    await withScene(async ({ workspace, start }) => {
+      await Deno.writeTextFile(`${workspace}/a.txt`, "alive");
+      const runner = await start({ requestTimeoutMs: 300 });
+      const stuck = runner.pid as number;
+      Deno.kill(stuck, "SIGSTOP");
+      await assert.rejects(runner.readFile("a.txt"), Deno.errors.TimedOut);
+      assert.equal(await runner.readFile("a.txt"), "alive");
+      assert.notEqual(runner.pid, stuck);
+    });
+  },
+});
+
+Deno.test("DenoRunner.start() reports a missing deno binary as SandboxUnavailableError", async () => {
+  await withScene(async ({ start }) => {
+    await assert.rejects(start({ denoPath: "/nonexistent/deno" }), (error: unknown) => {
+      assert.ok(error instanceof SandboxUnavailableError);
+      assert.match(error.message, /FLUE_DENO_PATH/);
+      return true;
+    });
+  });
+});
+
+Deno.test("DenoRunner.start() takes the deno binary from FLUE_DENO_PATH when no option names one", async () => {
+  await withScene(async ({ start }) => {
+    Deno.env.set("FLUE_DENO_PATH", "/nonexistent/from-env/deno");
+    try {
+      await assert.rejects(start(), /"\/nonexistent\/from-env\/deno"/);
+      const runner = await start({ denoPath: Deno.execPath() });
+      assert.equal(runner.denoPath, Deno.execPath());
+    } finally {
+      Deno.env.delete("FLUE_DENO_PATH");
+    }
+  });
+});
+
+Deno.test("DenoRunner.start() refuses a workspace whose path has a comma, which permission flags cannot express", async () => {
+  await withScene(async ({ workspace }) => {
+    await Deno.mkdir(`${workspace}/a,b`);
+    await assert.rejects(DenoRunner.start({ workspace: `${workspace}/a,b`, allowWrite: true }), (error: unknown) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /contains a comma/);
+      return true;
+    });
+  });
+});
+
+Deno.test("buildRunnerArgs() uses deno run with workspace-scoped flags and never deno eval", () => {
+  const readOnly = buildRunnerArgs("/srv/ws", { allowWrite: false, maxReadBytes: 1 });
+  assert.equal(readOnly[0], "run");
+  assert.ok(!readOnly.includes("eval"));
+  for (const flag of ["--no-prompt", "--no-config", "--no-lock", "--no-remote", "--no-npm", "--allow-read=/srv/ws"]) {
+    assert.ok(readOnly.includes(flag), flag);
+  }
+  assert.ok(!readOnly.some((arg) => arg.startsWith("--allow-write") || arg === "-A" || arg === "--allow-all"));
+  assert.ok(readOnly.some((arg) => arg.startsWith("data:application/typescript;base64,")));
+  const writable = buildRunnerArgs("/srv/ws", {
+    allowWrite: true,
+    maxReadBytes: 1,
+    readOnlyPaths: [".git"],
+    hiddenPaths: [".flue"],
+  });
+  assert.ok(writable.includes("--allow-write=/srv/ws"));
+  assert.ok(writable.includes("--deny-write=/srv/ws/.git,/srv/ws/.flue"));
+  assert.ok(writable.includes("--deny-read=/srv/ws/.flue"));
+  assert.throws(() => buildRunnerArgs("/srv/ws", { allowWrite: true, maxReadBytes: 1, readOnlyPaths: ["../x"] }));
+});

@@ -1,0 +1,58 @@
+/**
+ * The `local` sandbox: the project directory itself, under the same policy and the same file runner as `virtual`.
+ *
+ * @module
+ */
+
+import type { SandboxContext } from "./sandbox.ts";
+import { isInsideOrEqual, normalizePath, toWorkspaceRelative } from "./workspace_paths.ts";
+import { openWorkspaceSandbox, validateSandboxContext, type WorkspaceSandbox } from "./workspace_sandbox.ts";
+
+/**
+ * Creates a `local` sandbox over `context.projectDir`. Because the project holds more than the agent's work, the file
+ * API refuses writes into `.git/` (whose config can make git run commands) and hides `.flue/` and the state directory
+ * (other sessions' history and workspaces) from reads and writes alike. File operations run in a Deno subprocess
+ * limited to the project directory.
+ *
+ * Needs `--allow-read` (and `--allow-write` with `allowWrite`) for the project directory and `--allow-run` for deno.
+ *
+ * @example Reading the project's instructions
+ * ```ts ignore
+ * import { createLocalSandbox } from "./local_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "./sandbox.ts";
+ *
+ * const sandbox = await createLocalSandbox({
+ *   projectDir: "/srv/app",
+ *   stateDir: "/srv/app/.flue",
+ *   agent: "triage",
+ *   instanceId: "1",
+ *   session: "main",
+ *   policy: DENY_ALL_POLICY,
+ * });
+ * try {
+ *   console.log(await sandbox.readFile("AGENTS.md"));
+ * } finally {
+ *   await sandbox.close();
+ * }
+ * ```
+ *
+ * @param context The project directory, state directory and policy.
+ * @returns The sandbox.
+ * @throws {TypeError} When the context is malformed or the project directory is not a directory.
+ */
+export async function createLocalSandbox(context: SandboxContext): Promise<WorkspaceSandbox> {
+  validateSandboxContext(context);
+  const root = await Deno.realPath(context.projectDir);
+  const hiddenPaths = new Set([".flue"]);
+  const stateDir = await realPathOrSelf(context.stateDir);
+  if (stateDir !== root && isInsideOrEqual(root, stateDir)) hiddenPaths.add(toWorkspaceRelative(root, stateDir));
+  return await openWorkspaceSandbox("local", root, context, { readOnlyPaths: [".git"], hiddenPaths: [...hiddenPaths] });
+}
+
+async function realPathOrSelf(path: string): Promise<string> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return normalizePath(path);
+  }
+}

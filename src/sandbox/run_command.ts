@@ -1,0 +1,286 @@
+/**
+ * Runs one command string under a policy, confined by bubblewrap: planned by `planCommand()`, spawned with a cleared
+ * environment, its output captured up to a cap, and its whole process tree killed on timeout or abort.
+ *
+ * @module
+ */
+
+import { abortErrorFrom, PolicyDeniedError, SandboxUnavailableError } from "../errors.ts";
+import type { SandboxPolicy, ShellResult } from "./sandbox.ts";
+import { planCommand } from "./shell_policy.ts";
+import { bubblewrapArgs } from "./bubblewrap.ts";
+import { commandEnvironment, type CommandLimits, planArgv, resolveLimits, withLimits } from "./_command_environment.ts";
+import { detectBubblewrap, findExecutable, sandboxIdentityFiles } from "./_bubblewrap_host.ts";
+import { CappedOutput, drainInto } from "./_output_capture.ts";
+import { watchProcessCount } from "./_command_process_limit.ts";
+import { isInsideOrEqual, resolveInsideWorkspace } from "./workspace_paths.ts";
+
+/** Options of {@linkcode runCommand}. */
+export interface RunCommandOptions {
+  /** The workspace's absolute host path. */
+  workspace: string;
+  /** The policy in force. */
+  policy: Readonly<SandboxPolicy>;
+  /** Working directory: relative to the workspace, absolute inside it, or under `/workspace`. Default: the root. */
+  cwd?: string;
+  /** Granted values added to the cleared environment. */
+  env?: Record<string, string>;
+  /** Kill the whole process tree after this many milliseconds (exit code 124). Default 120000. */
+  timeoutMs?: number;
+  /** Kill the whole process tree when aborted (exit code 130). */
+  signal?: AbortSignal;
+  /** Bytes kept of stdout and of stderr each; the rest is counted in a note. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /**
+   * `bubblewrap` (default) confines the command; `unconfined` runs the same plan directly on the host, with the same
+   * policy checks, cleared environment, caps and kill behaviour but no OS isolation. Only ever chosen on purpose.
+   */
+  isolation?: "bubblewrap" | "unconfined";
+  /** Resource limits; see `DEFAULT_COMMAND_LIMITS`. */
+  limits?: Partial<CommandLimits>;
+  /** Path of `bwrap`, for tests; found on PATH when omitted. */
+  bubblewrapPath?: string;
+}
+
+/** The command that installs bubblewrap on Debian and Ubuntu. */
+export const BUBBLEWRAP_INSTALL_COMMAND = "sudo apt-get install -y bubblewrap";
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/** How long output may keep flowing after the process is gone, from descendants that escaped the kill. */
+const DRAIN_GRACE_MS = 500;
+
+/**
+ * Reports whether bubblewrap is installed and can create sandboxes here. The answer is cached per path.
+ *
+ * @param bubblewrapPath Path of `bwrap`; found on PATH when omitted.
+ * @returns Whether commands can run confined.
+ */
+export async function isBubblewrapAvailable(bubblewrapPath?: string): Promise<boolean> {
+  return (await detectBubblewrap(bubblewrapPath)).available;
+}
+
+/**
+ * Runs a command string in the workspace under the policy.
+ *
+ * The command is planned by `planCommand()` (so policy denials throw before anything runs), then started under
+ * bubblewrap (see `bubblewrapArgs()`) with `stdin` closed. stdout and stderr are read as they come and kept up to
+ * `maxOutputBytes` each, with `[output truncated: N more bytes]` appended. On timeout or abort the sandbox and every
+ * process in it are killed at once, and the output so far is returned.
+ *
+ * Needs `--allow-run` (unscoped for the unconfined mode, which kills a process group), and read access to the
+ * workspace and `/proc`.
+ *
+ * @example Running a command
+ * ```ts ignore
+ * import { runCommand } from "./run_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const result = await runCommand("git status --short", {
+ *   workspace: "/srv/project",
+ *   policy: { allowWrite: false, allowShell: true, allowedCommands: ["git status"], allowCompoundCommands: false, allowNet: false },
+ *   timeoutMs: 10_000,
+ * });
+ * assert.equal(result.exitCode, 0);
+ * ```
+ *
+ * @param command The command string.
+ * @param options Workspace, policy and limits.
+ * @returns What the command did.
+ * @throws {PolicyDeniedError} When the policy refuses the command or `cwd` leaves the workspace.
+ * @throws {SandboxUnavailableError} When bubblewrap or prlimit is missing, unless `isolation` is `unconfined`.
+ * @throws {AbortError} When `signal` is already aborted.
+ */
+export async function runCommand(command: string, options: RunCommandOptions): Promise<ShellResult> {
+  if (typeof command !== "string") throw new TypeError(`Command must be a string, got ${typeof command}`);
+  const isolation = options.isolation ?? "bubblewrap";
+  if (isolation !== "bubblewrap" && isolation !== "unconfined") {
+    throw new TypeError(`Isolation "${isolation}" is unknown: use "bubblewrap" or "unconfined"`);
+  }
+  const timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs", 2 ** 31 - 1);
+  const maxOutputBytes = positiveInteger(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, "maxOutputBytes", 2 ** 30);
+  const limits = resolveLimits(options.limits);
+  const plan = planCommand(command, options.policy);
+  if (options.signal?.aborted) throw abortErrorFrom(options.signal);
+  const { workspace, cwd } = await resolveDirectories(options.workspace, options.cwd);
+  const prlimit = findExecutable("prlimit");
+  if (prlimit === undefined) {
+    throw new SandboxUnavailableError(
+      "prlimit (util-linux) was not found: it bounds a command's processes, memory and file size",
+      { installCommand: "sudo apt-get install -y util-linux" },
+    );
+  }
+  const { allowNet, allowWrite } = options.policy;
+  if (isolation === "unconfined") {
+    const child = new Deno.Command(prlimit, {
+      args: withLimits(prlimit, limits, planArgv(plan, workspace, allowNet), false).slice(1),
+      cwd,
+      clearEnv: true,
+      env: commandEnvironment(workspace, allowNet, options.env),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+    }).spawn();
+    return await supervise(child, { timeoutMs, maxOutputBytes, signal: options.signal, isProcessGroup: true });
+  }
+  const status = await detectBubblewrap(options.bubblewrapPath);
+  if (!status.available) {
+    throw new SandboxUnavailableError(
+      `Commands run under bubblewrap for OS isolation, and it is not available: ${status.reason}. Install it with ` +
+        `"${BUBBLEWRAP_INSTALL_COMMAND}", or set "unconfinedShell" to run commands without OS isolation`,
+      { installCommand: BUBBLEWRAP_INSTALL_COMMAND },
+    );
+  }
+  const args = bubblewrapArgs({
+    plan,
+    workspace,
+    policy: { allowWrite, allowNet },
+    cwd,
+    env: options.env,
+    limits,
+    prlimitPath: prlimit,
+    identityFiles: await sandboxIdentityFiles(),
+    disableNestedUserNamespaces: status.features.supportsDisableUserns,
+    sizeTmp: status.features.supportsTmpfsSize,
+  });
+  const child = new Deno.Command(status.path, {
+    args,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // RLIMIT_NPROC binds every uid but 0; as root the sandbox's processes are counted instead.
+  const maxProcesses = Deno.uid() === 0 ? limits.maxProcesses : undefined;
+  return await supervise(child, {
+    timeoutMs,
+    maxOutputBytes,
+    signal: options.signal,
+    isProcessGroup: false,
+    maxProcesses,
+  });
+}
+
+interface Supervision {
+  timeoutMs: number;
+  maxOutputBytes: number;
+  signal?: AbortSignal;
+  /** Whether the child leads its own process group, killed as a whole (unconfined mode). */
+  isProcessGroup: boolean;
+  /** Count the sandbox's processes and kill it above this many. */
+  maxProcesses?: number;
+}
+
+async function supervise(child: Deno.ChildProcess, supervision: Supervision): Promise<ShellResult> {
+  const stdout = new CappedOutput(supervision.maxOutputBytes);
+  const stderr = new CappedOutput(supervision.maxOutputBytes);
+  const readers: Array<{ reader?: ReadableStreamDefaultReader<Uint8Array> }> = [{}, {}];
+  const drained = Promise.all([
+    drainInto(child.stdout, stdout, readers[0]),
+    drainInto(child.stderr, stderr, readers[1]),
+  ]);
+  let stopReason: "timeout" | "abort" | undefined;
+  let processCount: number | undefined;
+  const killTree = (): void => {
+    try {
+      if (supervision.isProcessGroup) Deno.kill(-child.pid, "SIGKILL");
+      else child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  const stop = (reason: "timeout" | "abort"): void => {
+    stopReason ??= reason;
+    killTree();
+  };
+  const timer = setTimeout(() => stop("timeout"), supervision.timeoutMs);
+  const onAbort = (): void => stop("abort");
+  supervision.signal?.addEventListener("abort", onAbort, { once: true });
+  const watch = supervision.maxProcesses === undefined
+    ? undefined
+    : watchProcessCount(child.pid, supervision.maxProcesses, (count) => {
+      processCount = count;
+      killTree();
+    });
+  let status: Deno.CommandStatus;
+  try {
+    status = await child.status;
+  } finally {
+    clearTimeout(timer);
+    supervision.signal?.removeEventListener("abort", onAbort);
+    watch?.stop();
+  }
+  // Background processes left in the group would hold the pipes open; the sandbox takes its own down with it.
+  if (supervision.isProcessGroup) killTree();
+  await drainWithin(drained, readers, DRAIN_GRACE_MS);
+
+  let stderrText = stderr.text();
+  if (processCount !== undefined) {
+    stderrText += `${stderrText === "" || stderrText.endsWith("\n") ? "" : "\n"}[killed: the command started more ` +
+      `than ${supervision.maxProcesses} processes]`;
+  }
+  const stdoutText = stdout.text();
+  return {
+    stdout: stdoutText,
+    stderr: stderrText,
+    exitCode: stopReason === "timeout" ? 124 : stopReason === "abort" ? 130 : status.code,
+    truncated: stdout.isTruncated || stderr.isTruncated,
+    timedOut: stopReason === "timeout",
+    aborted: stopReason === "abort",
+  };
+}
+
+async function drainWithin(
+  drained: Promise<unknown>,
+  readers: Array<{ reader?: ReadableStreamDefaultReader<Uint8Array> }>,
+  graceMs: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), graceMs));
+  const outcome = await Promise.race([drained, late]);
+  clearTimeout(timer);
+  if (outcome === "late") {
+    await Promise.all(readers.map((reading) => reading.reader?.cancel().catch(() => {})));
+    await drained;
+  }
+}
+
+async function resolveDirectories(
+  workspace: string,
+  cwd: string | undefined,
+): Promise<{ workspace: string; cwd: string }> {
+  if (typeof workspace !== "string" || !workspace.startsWith("/")) {
+    throw new TypeError(`Workspace "${workspace}" is not an absolute path: pass the workspace's host path`);
+  }
+  let realWorkspace: string;
+  try {
+    realWorkspace = await Deno.realPath(workspace);
+    if (!(await Deno.stat(realWorkspace)).isDirectory) throw new Deno.errors.NotADirectory(workspace);
+  } catch (error) {
+    throw new TypeError(`Workspace "${workspace}" is not an existing directory`, { cause: error });
+  }
+  const lexical = resolveInsideWorkspace(realWorkspace, cwd ?? ".");
+  let realCwd: string;
+  try {
+    realCwd = await Deno.realPath(lexical);
+    if (!(await Deno.stat(realCwd)).isDirectory) throw new Deno.errors.NotADirectory(lexical);
+  } catch (error) {
+    throw new TypeError(`Working directory "${cwd}" is not an existing directory in the workspace`, { cause: error });
+  }
+  if (!isInsideOrEqual(realWorkspace, realCwd)) {
+    throw new PolicyDeniedError(
+      `working directory "${cwd}"`,
+      "none",
+      `Working directory "${cwd}" leaves the workspace through a symlink: paths must stay inside the workspace`,
+    );
+  }
+  return { workspace: realWorkspace, cwd: realCwd };
+}
+
+function positiveInteger(value: number, name: string, max: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
+    throw new RangeError(`Option "${name}" must be a positive integer up to ${max}, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,426 @@
+/**
+ * The session implementation: one operation at a time, history appended after every turn, events correlated and
+ * redacted, typed results validated with bounded re-prompts, and cancellation that reaches the model request, tools
+ * and subprocesses.
+ *
+ * @module
+ */
+
+import type { z } from "zod";
+import { newId } from "../_id.ts";
+import { AbortError, abortErrorFrom } from "../errors.ts";
+import type { EventBus } from "../events/event_bus.ts";
+import type { EventPayload, FlueEvent, OperationKind } from "../events/event_types.ts";
+import type { Harness } from "../harness/harness.ts";
+import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
+import { addUsage, emptyUsage, type Message } from "../model/message.ts";
+import { toJsonSchema } from "../output/json_schema.ts";
+import { resultInstructions } from "../output/result_instructions.ts";
+import { runTypedCall } from "../output/typed_call.ts";
+import type { ShellResult } from "../sandbox/sandbox.ts";
+import type { Redactor } from "../telemetry/redactor.ts";
+import type { EntrySource, HistoryEntry, SessionKey, Store } from "../store/store.ts";
+import type { FlueTool } from "../tools/tool.ts";
+import { CallHandle } from "./call_handle.ts";
+import { createEventStream } from "./event_stream.ts";
+import { type SessionSandbox, withGrantedEnv } from "./session_sandbox.ts";
+import type {
+  EventStream,
+  PromptOptions,
+  PromptResponse,
+  PromptResultResponse,
+  Session,
+  SessionFs,
+  ShellOptions,
+  TypedPromptOptions,
+} from "./session_types.ts";
+
+/** What a session needs from its agent. */
+export interface SessionRuntime {
+  /** The agent's name. */
+  agent: string;
+  /** The agent instance id. */
+  instanceId: string;
+  /** The workflow run, when the agent belongs to one. */
+  runId?: string;
+  /** Where history is kept. */
+  store: Store;
+  /** Where events go. */
+  bus: EventBus;
+  /** Removes secret values. */
+  redactor: Redactor;
+  /** The model loop. */
+  harness: Harness;
+  /** The agent's model. */
+  model: ChatModel;
+  /** Resolves a per-call model override. */
+  resolveModel(spec: string | ChatModel): ChatModel;
+  /** Builds the system prompt; called before each operation so AGENTS.md edits apply. */
+  systemPrompt(): Promise<string>;
+  /** Builds the tools of one operation from the sandbox view it may use. */
+  tools(sandbox: SessionSandbox | ReturnType<typeof withGrantedEnv>): FlueTool<unknown>[];
+  /** Secret values by name, granted per call. */
+  env: Readonly<Record<string, string>>;
+  /** Default turn limit. */
+  maxTurns: number;
+  /** Default re-prompts for typed results. */
+  typedRetries: number;
+  /** Default reasoning effort. */
+  thinkingLevel?: ThinkingLevel;
+}
+
+type OperationListener = (event: FlueEvent) => void;
+
+interface OperationScope {
+  operationId: string;
+  signal: AbortSignal;
+  emit(payload: EventPayload): FlueEvent;
+}
+
+/** A session of an agent instance. Use `agent.session(name)` to get one. */
+export class FlueSession implements Session {
+  /** The session's name. */
+  readonly name: string;
+  readonly #runtime: SessionRuntime;
+  readonly #sandbox: SessionSandbox;
+  readonly #key: SessionKey;
+  readonly #messages: Message[];
+  readonly #active = new Set<AbortController>();
+  #tail: Promise<void> = Promise.resolve();
+
+  /**
+   * @param name The session name.
+   * @param runtime What the session needs from its agent.
+   * @param sandbox The session's sandbox.
+   * @param history The stored history to resume from.
+   */
+  constructor(name: string, runtime: SessionRuntime, sandbox: SessionSandbox, history: readonly HistoryEntry[]) {
+    this.name = name;
+    this.#runtime = runtime;
+    this.#sandbox = sandbox;
+    this.#key = { agent: runtime.agent, instanceId: runtime.instanceId, session: name };
+    this.#messages = history.map((entry) => entry.message);
+  }
+
+  /** The agent's name. */
+  get agent(): string {
+    return this.#runtime.agent;
+  }
+
+  /** The agent instance id. */
+  get instanceId(): string {
+    return this.#runtime.instanceId;
+  }
+
+  /** The session's sandbox files (nothing is added to the history). */
+  get fs(): SessionFs {
+    return this.#sandbox;
+  }
+
+  /** Sends a message and runs the model loop until it answers. */
+  prompt(text: string, options?: PromptOptions): CallHandle<PromptResponse>;
+  /** Sends a message and returns data validated by a zod schema. */
+  prompt<Schema extends z.ZodType>(
+    text: string,
+    options: TypedPromptOptions<Schema>,
+  ): CallHandle<PromptResultResponse<z.infer<Schema>>>;
+  prompt<Schema extends z.ZodType>(
+    text: string,
+    options: PromptOptions | TypedPromptOptions<Schema> = {},
+  ): CallHandle<PromptResponse | PromptResultResponse<z.infer<Schema>>> {
+    return this.#startPrompt(text, options);
+  }
+
+  /** Like `prompt`, but yields the operation's events as they happen. */
+  stream(text: string, options: PromptOptions = {}): EventStream<PromptResponse> {
+    return createEventStream((listener) => this.#startPrompt(text, options, listener));
+  }
+
+  /** Runs a command in the sandbox under the policy. */
+  shell(command: string, options: ShellOptions = {}): CallHandle<ShellResult> {
+    return this.#operation("shell", options.signal, undefined, async (scope) => {
+      if (typeof command !== "string" || command.trim() === "") {
+        throw new TypeError("The command is empty: pass the command line to run");
+      }
+      const env = { ...options.env, ...this.#grantedSecrets(options.secrets) };
+      const started = performance.now();
+      scope.emit({ type: "command_start", command });
+      const result = await this.#sandbox.exec(command, {
+        cwd: options.cwd,
+        env,
+        timeoutMs: options.timeoutMs,
+        signal: scope.signal,
+      });
+      scope.emit({
+        type: "command_end",
+        command,
+        exitCode: result.exitCode,
+        durationMs: performance.now() - started,
+      });
+      if (result.aborted) throw abortErrorFrom(scope.signal);
+      return { value: result, result: { exitCode: result.exitCode } };
+    });
+  }
+
+  /** Cancels whatever the session is running or has queued. */
+  abort(reason?: unknown): boolean {
+    const active = [...this.#active];
+    for (const controller of active) controller.abort(reason);
+    return active.length > 0;
+  }
+
+  /** The stored history. */
+  history(): Promise<HistoryEntry[]> {
+    return this.#runtime.store.load(this.#key);
+  }
+
+  /** Cancels what runs, then deletes the stored history. */
+  async delete(): Promise<void> {
+    this.abort("session deleted");
+    await this.#tail;
+    await this.#runtime.store.deleteSession(this.#key);
+    this.#messages.length = 0;
+  }
+
+  #startPrompt<Schema extends z.ZodType>(
+    text: string,
+    options: PromptOptions | TypedPromptOptions<Schema>,
+    listener?: OperationListener,
+  ): CallHandle<PromptResponse | PromptResultResponse<z.infer<Schema>>> {
+    return this.#operation("prompt", options.signal, listener, async (scope) => {
+      if (typeof text !== "string" || text.trim() === "") {
+        throw new TypeError("The prompt is empty: pass the message to send");
+      }
+      const response = "result" in options && options.result
+        ? await this.#typedPrompt(text, options as TypedPromptOptions<Schema>, scope)
+        : await this.#plainPrompt(text, options, scope);
+      return { value: response, result: response.text, usage: response.usage };
+    });
+  }
+
+  async #plainPrompt(text: string, options: PromptOptions, scope: OperationScope): Promise<PromptResponse> {
+    const run = await this.#runHarness(scope, options, [{ message: { role: "user", content: text }, source: "prompt" }]);
+    return { text: run.text, usage: run.usage, model: run.model, operationId: scope.operationId };
+  }
+
+  async #typedPrompt<Schema extends z.ZodType>(
+    text: string,
+    options: TypedPromptOptions<Schema>,
+    scope: OperationScope,
+  ): Promise<PromptResultResponse<z.infer<Schema>>> {
+    const model = options.model ? this.#runtime.resolveModel(options.model) : this.#runtime.model;
+    const jsonSchema = toJsonSchema(options.result);
+    const isNative = model.supportsStructuredOutput;
+    const usage = emptyUsage();
+    let modelId = model.id;
+    const typed = await runTypedCall({
+      schema: options.result,
+      typedRetries: options.typedRetries ?? this.#runtime.typedRetries,
+      structuredOutput: isNative,
+      attempt: async (feedback) => {
+        const content = feedback ?? (isNative ? text : `${text}\n\n${resultInstructions(jsonSchema)}`);
+        const source: EntrySource = feedback ? "retry" : "prompt";
+        const run = await this.#runHarness(
+          scope,
+          { ...options, model },
+          [{ message: { role: "user", content }, source }],
+          isNative ? { name: "result", schema: jsonSchema } : undefined,
+        );
+        addUsage(usage, run.usage);
+        modelId = run.model;
+        return run.text;
+      },
+    });
+    return {
+      data: typed.data as z.infer<Schema>,
+      text: typed.text,
+      attempts: typed.attempts,
+      usage,
+      model: modelId,
+      operationId: scope.operationId,
+    };
+  }
+
+  async #runHarness(
+    scope: OperationScope,
+    options: PromptOptions,
+    input: { message: Message; source: EntrySource }[],
+    responseFormat?: { name: string; schema: Record<string, unknown> },
+  ): Promise<{ text: string; usage: ReturnType<typeof emptyUsage>; model: string }> {
+    const runtime = this.#runtime;
+    const model = options.model ? runtime.resolveModel(options.model) : runtime.model;
+    const sandbox = withGrantedEnv(this.#sandbox, this.#grantedSecrets(options.secrets));
+    const tools = [...runtime.tools(sandbox), ...(options.tools ?? [])].map((tool) => this.#redactingTool(tool));
+    // The new input is written together with the first turn's messages, so a failed first turn leaves no trace.
+    let pending: { message: Message; source: EntrySource }[] = input;
+    const system: Message = { role: "system", content: await runtime.systemPrompt() };
+    const messages: Message[] = [system, ...this.#messages, ...input.map((item) => item.message)];
+    return await runtime.harness.run({
+      model,
+      messages,
+      tools,
+      maxTurns: options.maxTurns ?? runtime.maxTurns,
+      responseFormat,
+      thinkingLevel: options.thinkingLevel ?? runtime.thinkingLevel,
+      signal: scope.signal,
+      emit: (payload) => scope.emit(payload),
+      commit: async (turnMessages) => {
+        const timestamp = new Date().toISOString();
+        const entries = [
+          ...pending.map((item) => ({ ...item, operationId: scope.operationId, timestamp })),
+          ...turnMessages.map((message) => ({
+            message: runtime.redactor.redact(message),
+            source: input[0].source,
+            operationId: scope.operationId,
+            timestamp,
+          })),
+        ];
+        await runtime.store.append(this.#key, entries);
+        for (const entry of entries) this.#messages.push(entry.message);
+        pending = [];
+      },
+    });
+  }
+
+  #redactingTool(tool: FlueTool<unknown>): FlueTool<unknown> {
+    const redactor = this.#runtime.redactor;
+    if (redactor.isEmpty) return tool;
+    return {
+      name: tool.name,
+      description: tool.description,
+      input: tool.input,
+      run: async (input, context) => {
+        const value = await tool.run(input, context);
+        return typeof value === "string" ? redactor.redactText(value) : redactor.redact(value);
+      },
+    };
+  }
+
+  #grantedSecrets(names: readonly string[] | undefined): Record<string, string> {
+    const granted: Record<string, string> = {};
+    for (const name of names ?? []) {
+      const value = this.#runtime.env[name];
+      if (value === undefined) {
+        const known = Object.keys(this.#runtime.env);
+        throw new TypeError(
+          `Secret "${name}" is not in the agent's env: ${
+            known.length ? `known names are ${known.join(", ")}` : "pass it in the env option of init()"
+          }`,
+        );
+      }
+      granted[name] = value;
+    }
+    return granted;
+  }
+
+  #operation<T>(
+    kind: OperationKind,
+    externalSignal: AbortSignal | undefined,
+    listener: OperationListener | undefined,
+    body: (scope: OperationScope) => Promise<{ value: T; result?: unknown; usage?: ReturnType<typeof emptyUsage> }>,
+  ): CallHandle<T> {
+    const controller = new AbortController();
+    const onExternalAbort = () => controller.abort(externalSignal?.reason);
+    if (externalSignal?.aborted) controller.abort(externalSignal.reason);
+    else externalSignal?.addEventListener("abort", onExternalAbort, { once: true });
+    this.#active.add(controller);
+
+    const previous = this.#tail;
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    // The next operation waits for this one and for everything queued before it, even if this one is cancelled early.
+    this.#tail = previous.then(() => done);
+
+    return new CallHandle<T>(async (signal) => {
+      const operationId = newId("op");
+      const runtime = this.#runtime;
+      const scope: OperationScope = {
+        operationId,
+        signal,
+        emit: (payload) => {
+          const event = runtime.bus.emit(runtime.redactor.redact(payload), {
+            runId: runtime.runId,
+            agent: runtime.agent,
+            instanceId: runtime.instanceId,
+            session: this.name,
+            operationId,
+            turnId: "turnId" in payload ? payload.turnId : undefined,
+          });
+          listener?.(event);
+          return event;
+        },
+      };
+      try {
+        await waitUnlessAborted(previous, signal);
+        const started = performance.now();
+        scope.emit({ type: "operation_start", operationKind: kind });
+        try {
+          if (signal.aborted) throw abortErrorFrom(signal);
+          const outcome = await body(scope);
+          if (signal.aborted) throw abortErrorFrom(signal);
+          scope.emit({
+            type: "operation",
+            operationKind: kind,
+            durationMs: performance.now() - started,
+            usage: outcome.usage,
+            result: outcome.result,
+          });
+          return outcome.value;
+        } catch (error) {
+          throw this.#reportFailure(scope, kind, signal, error);
+        }
+      } catch (error) {
+        if (error instanceof AbortError && !listenerSawTerminal(scope)) {
+          scope.emit({ type: "operation_start", operationKind: kind });
+          scope.emit({ type: "aborted", operationKind: kind, reason: describeReason(error.reason) });
+        }
+        throw error;
+      } finally {
+        externalSignal?.removeEventListener("abort", onExternalAbort);
+        this.#active.delete(controller);
+        finished();
+      }
+    }, controller);
+  }
+
+  #reportFailure(scope: OperationScope, kind: OperationKind, signal: AbortSignal, error: unknown): unknown {
+    markTerminal(scope);
+    if (signal.aborted || error instanceof AbortError) {
+      const abortError = error instanceof AbortError ? error : abortErrorFrom(signal);
+      scope.emit({ type: "aborted", operationKind: kind, reason: describeReason(abortError.reason) });
+      return abortError;
+    }
+    const redacted = this.#runtime.redactor.redact(error);
+    const name = redacted instanceof Error ? redacted.name : "Error";
+    const message = redacted instanceof Error ? redacted.message : String(redacted);
+    scope.emit({ type: "error", operationKind: kind, error: { name, message } });
+    return redacted;
+  }
+}
+
+const terminalScopes = new WeakSet<OperationScope>();
+function markTerminal(scope: OperationScope): void {
+  terminalScopes.add(scope);
+}
+function listenerSawTerminal(scope: OperationScope): boolean {
+  return terminalScopes.has(scope);
+}
+
+function describeReason(reason: unknown): string | undefined {
+  if (reason === undefined) return undefined;
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+async function waitUnlessAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw abortErrorFrom(signal);
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortErrorFrom(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}

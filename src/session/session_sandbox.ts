@@ -1,0 +1,119 @@
+/**
+ * The sandbox as a session sees it: created on first use, with secret values redacted from everything it returns and
+ * secrets reaching commands only through a per-call grant.
+ *
+ * @module
+ */
+
+import type { Redactor } from "../telemetry/redactor.ts";
+import type { DirEntry, ExecOptions, FileStat, Sandbox, SandboxPolicy, ShellResult } from "../sandbox/sandbox.ts";
+
+/** A sandbox created on first use, redacting what it returns. */
+export class SessionSandbox implements Sandbox {
+  readonly #create: () => Promise<Sandbox>;
+  readonly #redactor: Redactor;
+  #sandbox?: Promise<Sandbox>;
+  /** The implementation's name. */
+  readonly kind: string;
+  /** The policy in force. */
+  readonly policy: Readonly<SandboxPolicy>;
+
+  /**
+   * @param kind The sandbox kind, known before creation.
+   * @param policy The policy in force.
+   * @param create Creates the real sandbox on first use.
+   * @param redactor Removes secret values from results.
+   */
+  constructor(kind: string, policy: Readonly<SandboxPolicy>, create: () => Promise<Sandbox>, redactor: Redactor) {
+    this.kind = kind;
+    this.policy = policy;
+    this.#create = create;
+    this.#redactor = redactor;
+  }
+
+  /** The workspace root; empty until the sandbox has been used. */
+  get root(): string {
+    return this.#created?.root ?? "";
+  }
+
+  #created?: Sandbox;
+
+  /**
+   * The underlying sandbox, created on the first call.
+   *
+   * @returns The sandbox.
+   */
+  open(): Promise<Sandbox> {
+    if (!this.#sandbox) {
+      this.#sandbox = this.#create().then((sandbox) => (this.#created = sandbox));
+      this.#sandbox.catch(() => (this.#sandbox = undefined));
+    }
+    return this.#sandbox;
+  }
+
+  /** Reads a UTF-8 text file. */
+  async readFile(path: string): Promise<string> {
+    return this.#redactor.redactText(await (await this.open()).readFile(path));
+  }
+  /** Writes a UTF-8 text file (needs `allowWrite`). */
+  async writeFile(path: string, content: string): Promise<void> {
+    await (await this.open()).writeFile(path, content);
+  }
+  /** Facts about a path. */
+  async stat(path: string): Promise<FileStat> {
+    return await (await this.open()).stat(path);
+  }
+  /** Lists a directory. */
+  async readdir(path: string): Promise<DirEntry[]> {
+    return await (await this.open()).readdir(path);
+  }
+  /** Whether a path exists. */
+  async exists(path: string): Promise<boolean> {
+    return await (await this.open()).exists(path);
+  }
+  /** Creates a directory and its parents (needs `allowWrite`). */
+  async mkdir(path: string): Promise<void> {
+    await (await this.open()).mkdir(path);
+  }
+  /** Removes a file or directory (needs `allowWrite`). */
+  async remove(path: string, options?: { recursive?: boolean }): Promise<void> {
+    await (await this.open()).remove(path, options);
+  }
+  /** Runs a command under the policy; output is redacted before anyone sees it. */
+  async exec(command: string, options?: ExecOptions): Promise<ShellResult> {
+    const result = await (await this.open()).exec(command, options);
+    return {
+      ...result,
+      stdout: this.#redactor.redactText(result.stdout),
+      stderr: this.#redactor.redactText(result.stderr),
+    };
+  }
+  /** Stops the sandbox's helper processes, if it was ever created. */
+  async close(): Promise<void> {
+    const pending = this.#sandbox;
+    this.#sandbox = undefined;
+    this.#created = undefined;
+    if (pending) await (await pending.catch(() => undefined))?.close();
+  }
+}
+
+/**
+ * A view of a sandbox whose commands receive extra environment values (granted secrets) on every call.
+ *
+ * @param sandbox The session's sandbox.
+ * @param grantedEnv The values every command of this view receives.
+ * @returns A sandbox that adds them.
+ */
+export function withGrantedEnv(sandbox: Sandbox, grantedEnv: Record<string, string>): Sandbox {
+  if (Object.keys(grantedEnv).length === 0) return sandbox;
+  return new Proxy(sandbox, {
+    get(target, property, receiver) {
+      if (property === "exec") {
+        return (command: string, options: ExecOptions = {}) =>
+          target.exec(command, { ...options, env: { ...options.env, ...grantedEnv } });
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value ?? Reflect.get(target, property, receiver);
+    },
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Turns the `store` option (a name, a small object from configuration, or a ready store) into a {@linkcode Store}.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { MemoryStore } from "./memory_store.ts";
+import { SqliteStore } from "./sqlite_store.ts";
+import type { Store } from "./store.ts";
+
+/** What the `store` option accepts: a built-in's name, its configuration, or any object implementing `Store`. */
+export type StoreSpec = "sqlite" | "memory" | Store | { kind: "sqlite"; path?: string } | { kind: "memory" };
+
+/** Where the project lives, for stores that keep files. */
+export interface CreateStoreOptions {
+  /** The project folder; relative store paths resolve against it. */
+  projectDir: string;
+  /** The folder for local state; defaults to `<projectDir>/.flue`. The sqlite file is `flue.db` inside it. */
+  stateDir?: string;
+}
+
+const KNOWN_KINDS: readonly string[] = ["sqlite", "memory"];
+const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = { sqlite: ["kind", "path"], memory: ["kind"] };
+const STORE_METHODS: readonly (keyof Store)[] = [
+  "append",
+  "load",
+  "deleteSession",
+  "listSessions",
+  "createRun",
+  "updateRun",
+  "getRun",
+  "appendRunEvents",
+  "listRunEvents",
+  "close",
+];
+
+/**
+ * Builds the store a `store` option names. A ready store is returned as it is; `"sqlite"` opens
+ * `<stateDir>/flue.db` (by default `<projectDir>/.flue/flue.db`), and `{ kind: "sqlite", path }` opens `path`,
+ * resolved against `projectDir`.
+ *
+ * @param spec The `store` option.
+ * @param options Where the project and its state live.
+ * @returns The store.
+ * @throws {TypeError} When `spec` is not a known store, naming the known ones.
+ *
+ * @example Create a memory store
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createStore } from "./create_store.ts";
+ *
+ * const store = createStore("memory", { projectDir: "." });
+ * assert.equal(store.kind, "memory");
+ * await store.close();
+ * ```
+ */
+export function createStore(spec: StoreSpec, options: CreateStoreOptions): Store {
+  if (typeof options?.projectDir !== "string") {
+    throw new TypeError(`createStore() needs options.projectDir as a string, got ${describe(options?.projectDir)}`);
+  }
+  if (options.stateDir !== undefined && typeof options.stateDir !== "string") {
+    throw new TypeError(`The stateDir must be a string, got ${describe(options.stateDir)}`);
+  }
+  if (isStore(spec)) return spec;
+  const missing = missingStoreMethods(spec);
+  if (missing.length > 0 && missing.length < STORE_METHODS.length) {
+    throw new TypeError(`The store object lacks the Store method(s) ${missing.join(", ")}: implement every method`);
+  }
+  const config = typeof spec === "string" ? { kind: spec } : spec as unknown;
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw unknownStoreError(spec);
+  const { kind, path } = config as { kind?: unknown; path?: unknown };
+  if (typeof kind !== "string" || !KNOWN_KINDS.includes(kind)) throw unknownStoreError(spec);
+  const unknownKey = Object.keys(config).find((key) => !CONFIG_KEYS[kind].includes(key));
+  if (unknownKey !== undefined) {
+    throw new TypeError(
+      `Unknown key "${unknownKey}" in the ${kind} store configuration: use ${CONFIG_KEYS[kind].join(", ")}`,
+    );
+  }
+  if (kind === "memory") return new MemoryStore();
+  if (path !== undefined && (typeof path !== "string" || path === "")) {
+    throw new TypeError(`The sqlite store's path must be a non-empty string, got ${describe(path)}`);
+  }
+  const stateDir = resolve(options.projectDir, options.stateDir ?? ".flue");
+  return new SqliteStore({ projectDir: options.projectDir, path: path ?? join(stateDir, "flue.db") });
+}
+
+function isStore(value: unknown): value is Store {
+  return typeof value === "object" && value !== null && typeof (value as Store).kind === "string" &&
+    missingStoreMethods(value).length === 0;
+}
+
+function missingStoreMethods(value: unknown): string[] {
+  if (typeof value !== "object" || value === null) return [...STORE_METHODS];
+  const candidate = value as Record<string, unknown>;
+  return STORE_METHODS.filter((method) => typeof candidate[method] !== "function");
+}
+
+function unknownStoreError(spec: unknown): TypeError {
+  return new TypeError(
+    `Unknown store ${
+      describe(spec)
+    }: use "sqlite", "memory", { kind: "sqlite", path }, or an object implementing Store`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}

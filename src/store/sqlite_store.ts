@@ -1,0 +1,339 @@
+/**
+ * The default store: one SQLite file (`.flue/flue.db`) in WAL mode through `node:sqlite`, shared safely by several
+ * processes on one machine.
+ *
+ * @module
+ */
+
+import { mkdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { FlueEvent } from "../events/event_types.ts";
+import { explainSqliteError } from "./_sqlite_errors.ts";
+import { migrate } from "./_sqlite_schema.ts";
+import {
+  prepareStatements,
+  runColumns,
+  type SqliteStatements,
+  toHistoryEntry,
+  toRunRecord,
+} from "./_sqlite_statements.ts";
+import {
+  assertNewEntries,
+  assertRunEvents,
+  assertRunId,
+  assertRunPatch,
+  assertSessionFilter,
+  assertSessionKey,
+  checkRunEventQuery,
+  closedStoreError,
+  duplicateEventError,
+  duplicateRunError,
+  normalizeRunRecord,
+  toJson,
+  unknownRunError,
+} from "./_store_input.ts";
+import type { HistoryEntry, NewHistoryEntry, RunEventQuery, RunRecord, SessionKey, Store } from "./store.ts";
+
+/** Options for {@linkcode SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file; relative paths resolve against `projectDir`. Defaults to `<projectDir>/.flue/flue.db`. */
+  path?: string;
+  /** The project folder; needed when `path` is omitted or relative (the current directory otherwise). */
+  projectDir?: string;
+  /** How long to wait for another process's lock before failing, in milliseconds. Defaults to 5000. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * A {@linkcode Store} in a SQLite file. Each write is one `BEGIN IMMEDIATE` transaction, so several processes can append
+ * to the same file and every session's `seq` stays gapless. History rows are only ever inserted, never rewritten.
+ *
+ * Needs `--allow-read` and `--allow-write` for the file's folder.
+ *
+ * @example Open a store in a temporary project
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SqliteStore } from "./sqlite_store.ts";
+ *
+ * const projectDir = Deno.makeTempDirSync();
+ * const store = new SqliteStore({ projectDir });
+ * const key = { agent: "assistant", instanceId: "42", session: "default" };
+ * const [entry] = await store.append(key, [{
+ *   message: { role: "user", content: "Hello" },
+ *   source: "prompt",
+ *   operationId: "op-1",
+ *   timestamp: new Date().toISOString(),
+ * }]);
+ * assert.equal(entry.seq, 0);
+ * await store.close();
+ * Deno.removeSync(projectDir, { recursive: true });
+ * ```
+ */
+export class SqliteStore implements Store {
+  /** Always `sqlite`. */
+  readonly kind: "sqlite" = "sqlite";
+  /** The absolute path of the database file (or `:memory:`). */
+  readonly path: string;
+  readonly #busyTimeoutMs: number;
+  readonly #db: DatabaseSync;
+  readonly #sql: SqliteStatements;
+  #isClosed = false;
+
+  /**
+   * Opens the file, creating it and its folder when missing, and brings its schema up to date.
+   *
+   * @param options Where the file is and how long to wait for locks.
+   * @throws {Error} When the file is not a database, stays locked, or cannot be written; the message says what to do.
+   */
+  constructor(options: SqliteStoreOptions) {
+    const { path, projectDir, busyTimeoutMs = 5000 } = options ?? {};
+    if (path === undefined && projectDir === undefined) {
+      throw new TypeError('The sqlite store needs a "path" or a "projectDir" to find its database file');
+    }
+    if (path !== undefined && (typeof path !== "string" || path === "")) {
+      throw new TypeError(`The sqlite store's path must be a non-empty string, got ${JSON.stringify(path)}`);
+    }
+    if (projectDir !== undefined && typeof projectDir !== "string") {
+      throw new TypeError(`The projectDir must be a string, got ${JSON.stringify(projectDir)}`);
+    }
+    if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new TypeError(`The busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`);
+    }
+    this.path = path === ":memory:" ? path : resolve(projectDir ?? ".", path ?? join(".flue", "flue.db"));
+    this.#busyTimeoutMs = busyTimeoutMs;
+    if (this.path !== ":memory:") createFolder(dirname(this.path));
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(this.path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+      // NORMAL is safe in WAL mode: a process crash loses nothing committed; only a power loss can drop the last commits.
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+      migrate(db, this.path);
+      this.#sql = prepareStatements(db);
+    } catch (error) {
+      db?.close();
+      throw explainSqliteError(error, this.path, "open", busyTimeoutMs);
+    }
+    this.#db = db;
+  }
+
+  /**
+   * Appends entries after the existing ones in one transaction; on any failure nothing is written.
+   *
+   * @param key The session.
+   * @param entries The new entries, in order.
+   * @returns The entries as stored, with their positions.
+   */
+  append(key: SessionKey, entries: readonly NewHistoryEntry[]): Promise<HistoryEntry[]> {
+    return this.#run(`append to session ${describeKey(key)}`, () => {
+      assertSessionKey(key);
+      assertNewEntries(entries);
+      if (entries.length === 0) return [];
+      return this.#transaction(() => {
+        const { agent, instanceId, session } = key;
+        const next = Number(this.#sql.nextSeq.get(agent, instanceId, session)!.next);
+        return entries.map((entry, index): HistoryEntry => {
+          const json = toJson(entry.message, `The message of history entry ${index}`);
+          const seq = next + index;
+          this.#sql.insertEntry.run(
+            agent,
+            instanceId,
+            session,
+            seq,
+            json,
+            entry.source,
+            entry.operationId,
+            entry.timestamp,
+          );
+          return {
+            seq,
+            message: JSON.parse(json),
+            source: entry.source,
+            operationId: entry.operationId,
+            timestamp: entry.timestamp,
+          };
+        });
+      });
+    });
+  }
+
+  /**
+   * Reads a session's history.
+   *
+   * @param key The session.
+   * @returns The entries, in order; empty for a session never written.
+   */
+  load(key: SessionKey): Promise<HistoryEntry[]> {
+    return this.#run(`load session ${describeKey(key)}`, () => {
+      assertSessionKey(key);
+      return this.#sql.loadEntries.all(key.agent, key.instanceId, key.session).map(toHistoryEntry);
+    });
+  }
+
+  /**
+   * Deletes a session's history.
+   *
+   * @param key The session.
+   * @returns Whether the session had any entries.
+   */
+  deleteSession(key: SessionKey): Promise<boolean> {
+    return this.#run(`delete session ${describeKey(key)}`, () => {
+      assertSessionKey(key);
+      return Number(this.#sql.deleteSession.run(key.agent, key.instanceId, key.session).changes) > 0;
+    });
+  }
+
+  /**
+   * Lists sessions that have entries.
+   *
+   * @param filter Restricts the list by agent and instance id.
+   * @returns The keys, sorted by agent, instance id, then session, by code point.
+   */
+  listSessions(filter?: { agent?: string; instanceId?: string }): Promise<SessionKey[]> {
+    return this.#run("list sessions", () => {
+      assertSessionFilter(filter);
+      return this.#sql.listSessions.all(filter?.agent ?? null, filter?.instanceId ?? null).map((row) => ({
+        agent: String(row.agent),
+        instanceId: String(row.instance_id),
+        session: String(row.session),
+      }));
+    });
+  }
+
+  /**
+   * Records a new run.
+   *
+   * @param run The run; its `runId` must be new.
+   */
+  createRun(run: RunRecord): Promise<void> {
+    return this.#run("create a run", () => {
+      const record = normalizeRunRecord(run);
+      if (Number(this.#sql.insertRun.run(...runColumns(record)).changes) === 0) throw duplicateRunError(record.runId);
+    });
+  }
+
+  /**
+   * Changes a stored run.
+   *
+   * @param runId The run.
+   * @param patch The fields to change.
+   * @throws {NotFoundError} When there is no such run.
+   */
+  updateRun(runId: string, patch: Partial<Omit<RunRecord, "runId">>): Promise<void> {
+    return this.#run(`update run "${runId}"`, () => {
+      assertRunId(runId);
+      assertRunPatch(runId, patch);
+      this.#transaction(() => {
+        const row = this.#sql.getRun.get(runId);
+        if (row === undefined) throw unknownRunError(runId);
+        const record = normalizeRunRecord({ ...toRunRecord(row), ...patch, runId });
+        const [, ...columns] = runColumns(record);
+        this.#sql.updateRun.run(...columns, runId);
+      });
+    });
+  }
+
+  /**
+   * Reads a run.
+   *
+   * @param runId The run.
+   * @returns The run, or `undefined` when there is none.
+   */
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#run(`read run "${runId}"`, () => {
+      assertRunId(runId);
+      const row = this.#sql.getRun.get(runId);
+      return row === undefined ? undefined : toRunRecord(row);
+    });
+  }
+
+  /**
+   * Appends events to a run's log in one transaction, all or none.
+   *
+   * @param runId The run.
+   * @param events The events; each `eventIndex` must be new in the run.
+   * @throws {NotFoundError} When there is no such run.
+   */
+  appendRunEvents(runId: string, events: readonly FlueEvent[]): Promise<void> {
+    return this.#run(`append events to run "${runId}"`, () => {
+      assertRunId(runId);
+      assertRunEvents(runId, events);
+      this.#transaction(() => {
+        if (this.#sql.getRun.get(runId) === undefined) throw unknownRunError(runId);
+        events.forEach((event, index) => {
+          const json = toJson(event, `Run event ${index}`);
+          const { changes } = this.#sql.insertEvent.run(runId, event.eventIndex, event.type, json);
+          if (Number(changes) === 0) throw duplicateEventError(runId, event.eventIndex);
+        });
+      });
+    });
+  }
+
+  /**
+   * Reads a run's events in order of `eventIndex`, filtered in SQL.
+   *
+   * @param runId The run.
+   * @param query Filters; an empty `types` list matches no events.
+   * @returns The matching events; empty for an unknown run.
+   */
+  listRunEvents(runId: string, query?: RunEventQuery): Promise<FlueEvent[]> {
+    return this.#run(`list events of run "${runId}"`, () => {
+      assertRunId(runId);
+      const { after, limit, types } = checkRunEventQuery(query);
+      const typesJson = types === undefined ? null : JSON.stringify(types);
+      return this.#sql.listEvents.all(runId, after, typesJson, limit ?? -1).map((row) => JSON.parse(String(row.event)));
+    });
+  }
+
+  /** Closes the file; further calls reject. Closing twice does nothing. */
+  close(): Promise<void> {
+    if (!this.#isClosed) {
+      this.#isClosed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  #run<T>(action: string, work: () => T): Promise<T> {
+    try {
+      if (this.#isClosed) throw closedStoreError(this.kind);
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(explainSqliteError(error, this.path, action, this.#busyTimeoutMs));
+    }
+  }
+
+  #transaction<T>(work: () => T): T {
+    this.#sql.begin.run();
+    try {
+      const result = work();
+      this.#sql.commit.run();
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#sql.rollback.run();
+      throw error;
+    }
+  }
+}
+
+function createFolder(folder: string): void {
+  try {
+    if (statSync(folder).isDirectory()) return;
+  } catch {
+    // Missing or unreadable: creating it below either works or says why not.
+  }
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    const fix = error instanceof Deno.errors.NotCapable
+      ? "allow writing to it with --allow-write or choose a different store"
+      : "the location is read-only, missing or not permitted; choose a writable store path";
+    throw new Error(`Cannot create the store folder "${folder}" (${(error as Error).message}): ${fix}`, {
+      cause: error,
+    });
+  }
+}
+
+function describeKey(key: SessionKey): string {
+  return JSON.stringify([key?.agent, key?.instanceId, key?.session]);
+}

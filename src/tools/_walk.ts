@@ -1,0 +1,185 @@
+/**
+ * Walking a sandbox's files through the `Sandbox` interface, bounded, and matching glob patterns, so `grep` and `glob`
+ * work the same on every sandbox.
+ *
+ * @module
+ */
+
+import { abortErrorFrom } from "../errors.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
+
+/** Directories a walk does not enter unless it starts inside them: version control, dependencies, Flue's state. */
+export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([".git", "node_modules", ".flue"]);
+
+/** The files a walk found. */
+export interface WalkResult {
+  /** Paths of regular files, as `start` joined with the path below it, in sorted order per directory. */
+  files: string[];
+  /** Whether the walk stopped at `maxFiles` before seeing everything. */
+  isComplete: boolean;
+}
+
+/**
+ * Lists the regular files under `start`, breadth first, without following symlinks (which could loop) and without
+ * entering {@linkcode SKIPPED_DIRECTORIES}. A `start` that is a file yields just that file.
+ *
+ * @param sandbox The sandbox to walk.
+ * @param start A path inside the workspace.
+ * @param maxFiles The most files returned.
+ * @param signal Stops the walk when aborted.
+ * @returns The files and whether the walk saw everything.
+ */
+export async function walkFiles(
+  sandbox: Sandbox,
+  start: string,
+  maxFiles: number,
+  signal?: AbortSignal,
+): Promise<WalkResult> {
+  const stat = await sandbox.stat(start);
+  if (!stat.isDirectory) return { files: [start], isComplete: true };
+  const files: string[] = [];
+  const queue: string[] = [start];
+  while (queue.length > 0) {
+    if (signal?.aborted) throw abortErrorFrom(signal);
+    const directory = queue.shift()!;
+    const entries = await sandbox.readdir(directory);
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries) {
+      if (entry.isSymlink) continue;
+      const path = joinPath(directory, entry.name);
+      if (entry.isDirectory) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) queue.push(path);
+      } else if (entry.isFile) {
+        if (files.length >= maxFiles) return { files, isComplete: false };
+        files.push(path);
+      }
+    }
+  }
+  return { files, isComplete: true };
+}
+
+/**
+ * Joins a directory and a name the way the model wrote the directory: `.` disappears, slashes do not double.
+ *
+ * @param directory A path as given.
+ * @param name An entry name.
+ * @returns The joined path.
+ */
+export function joinPath(directory: string, name: string): string {
+  if (directory === "." || directory === "./" || directory === "") return name;
+  return directory.endsWith("/") ? `${directory}${name}` : `${directory}/${name}`;
+}
+
+/**
+ * The part of `path` below `base`, as walked from `base` with {@linkcode joinPath}.
+ *
+ * @param base The walk's start.
+ * @param path A path the walk produced.
+ * @returns The path relative to `base`; the file's name when the walk started at that file.
+ */
+export function relativeTo(base: string, path: string): string {
+  // A walk that started at a file yields that file; relative to itself, it is its own name.
+  if (path === base) return path.slice(path.lastIndexOf("/") + 1);
+  const prefix = joinPath(base, "");
+  return prefix === "" ? path : path.slice(prefix.length);
+}
+
+/**
+ * Compiles a glob pattern to a regular expression over `/`-separated relative paths. `*` and `?` stay within one path
+ * segment, `**` spans segments (`**\/` also matches nothing), `[abc]`/`[!abc]` are classes and `{a,b}` alternatives.
+ * Names starting with a dot match like any other.
+ *
+ * @example Matching TypeScript files at any depth
+ * ```ts
+ * import { globToRegExp } from "./_walk.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pattern = globToRegExp("src/**\/*.{ts,tsx}");
+ * assert.ok(pattern.test("src/a/b.tsx"));
+ * assert.ok(pattern.test("src/b.ts"));
+ * assert.ok(!pattern.test("lib/b.ts"));
+ * ```
+ *
+ * @param glob The pattern.
+ * @returns An anchored regular expression.
+ */
+export function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${globSource(glob)}$`);
+}
+
+function globSource(glob: string): string {
+  let source = "";
+  let index = 0;
+  while (index < glob.length) {
+    const character = glob[index];
+    if (character === "*") {
+      if (glob[index + 1] === "*") {
+        const atSegmentStart = index === 0 || glob[index - 1] === "/";
+        if (atSegmentStart && glob[index + 2] === "/") {
+          source += "(?:.*/)?";
+          index += 3;
+        } else {
+          source += ".*";
+          index += 2;
+        }
+      } else {
+        source += "[^/]*";
+        index += 1;
+      }
+    } else if (character === "?") {
+      source += "[^/]";
+      index += 1;
+    } else if (character === "[") {
+      const close = glob.indexOf("]", index + 2);
+      if (close === -1) {
+        source += "\\[";
+        index += 1;
+      } else {
+        let body = glob.slice(index + 1, close);
+        const negated = body.startsWith("!") || body.startsWith("^");
+        if (negated) body = body.slice(1);
+        source += `[${negated ? "^" : ""}${body.replaceAll("\\", "\\\\").replaceAll("]", "\\]")}]`;
+        index = close + 1;
+      }
+    } else if (character === "{") {
+      const close = matchingBrace(glob, index);
+      if (close === -1) {
+        source += "\\{";
+        index += 1;
+      } else {
+        const alternatives = splitAlternatives(glob.slice(index + 1, close));
+        source += `(?:${alternatives.map(globSource).join("|")})`;
+        index = close + 1;
+      }
+    } else {
+      source += character.replace(/[.+^$()|\\{}[\]]/g, "\\$&");
+      index += 1;
+    }
+  }
+  return source;
+}
+
+function matchingBrace(glob: string, open: number): number {
+  let depth = 0;
+  for (let index = open; index < glob.length; index += 1) {
+    if (glob[index] === "{") depth += 1;
+    else if (glob[index] === "}" && --depth === 0) return index;
+  }
+  return -1;
+}
+
+function splitAlternatives(body: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < body.length; index += 1) {
+    if (body[index] === "{") depth += 1;
+    else if (body[index] === "}") depth -= 1;
+    else if (body[index] === "," && depth === 0) {
+      parts.push(body.slice(start, index));
+      start = index + 1;
+    }
+  }
+  parts.push(body.slice(start));
+  return parts;
+}

@@ -1,0 +1,94 @@
+/**
+ * The file and shell tools the model sees, built from a sandbox and its policy, and the names no custom tool may take.
+ *
+ * @module
+ */
+
+import type { Sandbox } from "../sandbox/sandbox.ts";
+import type { FlueTool } from "./tool.ts";
+import { type BashToolOptions, createBashTool } from "./bash_tool.ts";
+import { createEditTool } from "./edit_tool.ts";
+import { createGlobTool, type GlobToolOptions } from "./glob_tool.ts";
+import { createGrepTool, type GrepToolOptions } from "./grep_tool.ts";
+import { createLsTool, createStatTool, type LsToolOptions } from "./ls_tool.ts";
+import { createReadTool, type ReadToolOptions } from "./read_tool.ts";
+import { createWriteTool } from "./write_tool.ts";
+
+/** The names of Flue's own tools. Custom tools and commands may not use them. */
+export const BUILTIN_TOOL_NAMES: readonly string[] = Object.freeze([
+  "read",
+  "write",
+  "edit",
+  "grep",
+  "glob",
+  "ls",
+  "stat",
+  "bash",
+  "task",
+  "activate_skill",
+  "finish",
+  "code",
+]);
+
+/** The limits of every sandbox tool, in one place. */
+export interface SandboxToolOptions
+  extends ReadToolOptions, GrepToolOptions, GlobToolOptions, LsToolOptions, BashToolOptions {}
+
+/**
+ * Builds the tools the model may use on a sandbox, from its policy: `read`, `grep`, `glob`, `ls` and `stat` always;
+ * `write` and `edit` only with `allowWrite`; `bash` only with `allowShell`. The sandbox still checks every call, so a
+ * tool offered by mistake could not do more than the policy allows.
+ *
+ * @example A read-only agent gets no write or shell tools
+ * ```ts
+ * import { createSandboxTools } from "./sandbox_tools.ts";
+ * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const sandbox = await createMemorySandbox({
+ *   projectDir: "/p", stateDir: "/p/.flue", agent: "a", instanceId: "1", session: "s", policy: DENY_ALL_POLICY,
+ * });
+ * const names = createSandboxTools(sandbox).map((tool) => tool.name);
+ * assert.deepEqual(names, ["read", "grep", "glob", "ls", "stat"]);
+ * ```
+ *
+ * @param sandbox The sandbox the tools work on; its `policy` decides which tools exist.
+ * @param options Limits of the tools' output, searches and commands.
+ * @returns The tools, in a stable order.
+ */
+export function createSandboxTools(sandbox: Sandbox, options: SandboxToolOptions = {}): FlueTool[] {
+  const tools: FlueTool[] = [createReadTool(sandbox, options)];
+  if (sandbox.policy.allowWrite) tools.push(createWriteTool(sandbox), createEditTool(sandbox));
+  tools.push(
+    createGrepTool(sandbox, options),
+    createGlobTool(sandbox, options),
+    createLsTool(sandbox, options),
+    createStatTool(sandbox),
+  );
+  if (sandbox.policy.allowShell) tools.push(createBashTool(sandbox, options));
+  return tools;
+}
+
+/**
+ * Refuses a custom tool or command name that is one of Flue's own, so a user tool cannot shadow `read` or `bash`.
+ *
+ * @example Rejecting a reserved name
+ * ```ts
+ * import { assertCustomToolName } from "./sandbox_tools.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assertCustomToolName("weather");
+ * assert.throws(() => assertCustomToolName("bash"), TypeError);
+ * ```
+ *
+ * @param name The proposed name.
+ * @throws {TypeError} When the name is reserved.
+ */
+export function assertCustomToolName(name: string): void {
+  if (BUILTIN_TOOL_NAMES.includes(name)) {
+    throw new TypeError(
+      `Tool name "${name}" is reserved for a built-in tool (${BUILTIN_TOOL_NAMES.join(", ")}): choose another name`,
+    );
+  }
+}
