@@ -16,5 +16,6 @@
 import { main } from "./src/cli/main.ts";
 
 export { main };
+export type { CliIo } from "./src/cli/terminal.ts";
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

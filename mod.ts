@@ -30,7 +30,8 @@
 
 export { init } from "./src/agent/init.ts";
 export type { Agent } from "./src/agent/init.ts";
-export type { AgentOptions, StoreSpec } from "./src/agent/agent_options.ts";
+export type { AgentOptions } from "./src/agent/agent_options.ts";
+export type { StoreSpec } from "./src/store/create_store.ts";
 export { createAgent, isCreatedAgent } from "./src/agent/create_agent.ts";
 export type { AgentConfig, AgentCreateContext, CreatedAgent } from "./src/agent/create_agent.ts";
 export { runWorkflow } from "./src/agent/workflow.ts";
@@ -54,6 +55,11 @@ export type {
 } from "./src/session/session_types.ts";
 export { defineTool } from "./src/tools/tool.ts";
 export type { FlueTool, ToolContext, ToolDefinition } from "./src/tools/tool.ts";
+export { defineCommand } from "./src/tools/define_command.ts";
+export type { ArgvTemplate, CommandContext, CommandDefinition, FlueCommand } from "./src/tools/define_command.ts";
+export { BUILTIN_TOOL_NAMES } from "./src/tools/sandbox_tools.ts";
+export { runCode } from "./src/tools/code_tool.ts";
+export type { CodeLanguage, CodeResult, CodeToolOptions, RunCodeOptions } from "./src/tools/code_tool.ts";
 export { registerHarness } from "./src/harness/registry.ts";
 export type { Harness, HarnessFactory, HarnessRequest, HarnessResult } from "./src/harness/harness.ts";
 export { MaxTurnsError } from "./src/harness/flue_harness.ts";
@@ -112,6 +118,7 @@ export {
   SandboxUnavailableError,
 } from "./src/errors.ts";
 export type { ResultIssue } from "./src/errors.ts";
+export type { Schema, SchemaParseResult } from "./src/output/schema.ts";
 
 if (import.meta.main) {
   const { main } = await import("./src/cli/main.ts");

@@ -34,9 +34,24 @@
  */
 
 export { TestModel } from "./src/model/test_model.ts";
-export type { TestModelOptions, TestStep } from "./src/model/test_model.ts";
+export type { TestModelOptions, TestReply, TestStep, TestToolCall } from "./src/model/test_model.ts";
 export { FunctionModel } from "./src/model/function_model.ts";
-export type { FunctionModelReply } from "./src/model/function_model.ts";
+export type {
+  FunctionModelHandler,
+  FunctionModelInfo,
+  FunctionModelOptions,
+  FunctionModelReply,
+} from "./src/model/function_model.ts";
 export { startFakeOpenAI } from "./src/testing/fake_openai.ts";
-export type { FakeOpenAIServer, FakeStep, RecordedRequest } from "./src/testing/fake_openai.ts";
+export type {
+  FakeFailure,
+  FakeMalformed,
+  FakeOpenAIOptions,
+  FakeOpenAIServer,
+  FakeReply,
+  FakeStep,
+  FakeToolCall,
+  RecordedRequest,
+} from "./src/testing/fake_openai.ts";
 export { defineStoreContractTests } from "./src/store/store_contract.ts";
+export type { StoreUnderTest } from "./src/store/store_contract.ts";

@@ -13,6 +13,8 @@ export class PolicyDeniedError extends Error {
   readonly option: string;
 
   /**
+   * Creates the error.
+   *
    * @param denied What was denied.
    * @param option The policy option that would allow it.
    * @param message The full message; a default naming both is built when omitted.
@@ -32,6 +34,8 @@ export class SandboxUnavailableError extends Error {
   readonly installCommand?: string;
 
   /**
+   * Creates the error.
+   *
    * @param message What is missing and why it is needed.
    * @param options `installCommand` and standard error options.
    */
@@ -60,6 +64,8 @@ export class ResultValidationError extends Error {
   readonly attempts: number;
 
   /**
+   * Creates the error.
+   *
    * @param rawText The model's last raw text.
    * @param issues The validation issues of the last attempt.
    * @param attempts How many attempts were made.
@@ -87,6 +93,8 @@ export class ModelError extends Error {
   readonly provider?: string;
 
   /**
+   * Creates the error.
+   *
    * @param message What failed.
    * @param options Status, retryability, provider and standard error options.
    */
@@ -105,6 +113,8 @@ export class AbortError extends Error {
   readonly reason?: unknown;
 
   /**
+   * Creates the error.
+   *
    * @param message What was aborted.
    * @param options The abort reason and standard error options.
    */
@@ -123,6 +133,8 @@ export class NotFoundError extends Error {
   readonly lookedUp: string;
 
   /**
+   * Creates the error.
+   *
    * @param kind The kind of thing.
    * @param lookedUp The name that was looked up.
    * @param message The full message; a default is built when omitted.

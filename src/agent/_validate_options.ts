@@ -1,3 +1,4 @@
+import { assertCustomToolName } from "../tools/sandbox_tools.ts";
 import type { AgentOptions } from "./agent_options.ts";
 
 const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
@@ -16,6 +17,8 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "unconfinedShell",
   "env",
   "tools",
+  "commands",
+  "code",
   "thinkingLevel",
   "maxTurns",
   "typedRetries",
@@ -78,5 +81,14 @@ export function validateAgentOptions(options: AgentOptions): void {
   }
   if (options.tools !== undefined && !Array.isArray(options.tools)) {
     throw new TypeError(`Option "tools" must be a list of tools made by defineTool()`);
+  }
+  if (options.commands !== undefined && !Array.isArray(options.commands)) {
+    throw new TypeError(`Option "commands" must be a list of commands made by defineCommand()`);
+  }
+  const names = new Set<string>();
+  for (const tool of [...(options.tools ?? []), ...(options.commands ?? [])]) {
+    assertCustomToolName(tool.name);
+    if (names.has(tool.name)) throw new TypeError(`Tool name "${tool.name}" is used twice: give each tool its own name`);
+    names.add(tool.name);
   }
 }

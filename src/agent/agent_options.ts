@@ -8,11 +8,10 @@ import type { EventCallback } from "../events/event_types.ts";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import type { ProviderSettings } from "../model/providers.ts";
 import type { SandboxFactory } from "../sandbox/sandbox.ts";
-import type { Store } from "../store/store.ts";
+import type { StoreSpec } from "../store/create_store.ts";
+import type { CodeToolOptions } from "../tools/code_tool.ts";
+import type { FlueCommand } from "../tools/define_command.ts";
 import type { FlueTool } from "../tools/tool.ts";
-
-/** Which store keeps history and runs: a built-in name, a `{ kind, path }` spec, or a `Store` object. */
-export type StoreSpec = "sqlite" | "memory" | { kind: "sqlite"; path?: string } | { kind: "memory" } | Store;
 
 /** The options of an agent. Every policy option denies by default. */
 export interface AgentOptions {
@@ -44,8 +43,15 @@ export interface AgentOptions {
   unconfinedShell?: boolean;
   /** Secret values by name: never put in prompts, events, logs, history or traces; granted per call by `secrets`. */
   env?: Record<string, string>;
-  /** Extra tools the model may call. */
+  /** Extra tools the model may call. Built-in names (`read`, `bash`, ...) are reserved. */
   tools?: FlueTool<unknown>[];
+  /** Structured commands (from `defineCommand`) offered to the model as tools, run in the sandbox under the policy. */
+  commands?: FlueCommand<unknown>[];
+  /**
+   * Offer the model the `code` tool: JavaScript or TypeScript snippets run in a Deno subprocess with no permissions, a
+   * timeout and a memory cap. Off by default; `true` or options turn it on.
+   */
+  code?: boolean | CodeToolOptions;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
   /** The most model calls one operation may make; 20 by default. */

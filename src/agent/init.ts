@@ -19,6 +19,8 @@ import { createStore } from "../store/create_store.ts";
 import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
 import { createSandboxTools } from "../tools/sandbox_tools.ts";
+import { createCodeTool } from "../tools/code_tool.ts";
+import { commandToTool } from "../tools/define_command.ts";
 import type { FlueTool } from "../tools/tool.ts";
 import type { AgentOptions } from "./agent_options.ts";
 import { validateAgentOptions } from "./_validate_options.ts";
@@ -84,10 +86,20 @@ const DEFAULT_TYPED_RETRIES = 3;
  * ```
  *
  * @param options Model, instructions, policy, tools, store and more; every policy option denies by default.
- * @param wiring Internal: shares a workflow run's bus and store.
  * @returns The agent.
  */
-export async function init(options: AgentOptions, wiring: AgentWiring = {}): Promise<Agent> {
+export function init(options: AgentOptions): Promise<Agent> {
+  return initWithWiring(options, {});
+}
+
+/**
+ * Builds an agent instance wired into a workflow run (its bus, store and run id). Internal to Flue.
+ *
+ * @param options The agent's options.
+ * @param wiring The run's bus, store and run id.
+ * @returns The agent.
+ */
+export async function initWithWiring(options: AgentOptions, wiring: AgentWiring): Promise<Agent> {
   validateAgentOptions(options);
   const projectDir = resolve(options.projectDir ?? Deno.cwd());
   const stateDir = resolve(options.stateDir ?? join(projectDir, ".flue"));
@@ -117,6 +129,8 @@ export async function init(options: AgentOptions, wiring: AgentWiring = {}): Pro
   const name = options.name ?? "default";
   const id = options.id ?? "default";
   const customTools: FlueTool<unknown>[] = [...(options.tools ?? [])];
+  if (options.code) customTools.push(createCodeTool(options.code === true ? {} : options.code) as FlueTool<unknown>);
+  const commands = options.commands ?? [];
   const sandboxSpec = options.sandbox ?? "virtual";
   const sessions = new Map<string, Promise<FlueSession>>();
   const sandboxes: SessionSandbox[] = [];
@@ -151,7 +165,11 @@ export async function init(options: AgentOptions, wiring: AgentWiring = {}): Pro
       model,
       resolveModel,
       systemPrompt: () => buildSystemPrompt({ instructions: options.instructions, projectDir }),
-      tools: (view) => [...createSandboxTools(view), ...customTools],
+      tools: (view) => [
+        ...createSandboxTools(view),
+        ...commands.map((command) => commandToTool(command, view)),
+        ...customTools,
+      ],
       env,
       maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
       typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,

@@ -12,7 +12,7 @@ import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
 import type { AgentOptions } from "./agent_options.ts";
 import type { CreatedAgent } from "./create_agent.ts";
-import { type Agent, init } from "./init.ts";
+import { type Agent, initWithWiring } from "./init.ts";
 
 /** Structured log lines of a workflow; each becomes a `log` event of the run. */
 export interface FlueLogger {
@@ -136,7 +136,7 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
     log: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
     async init(agent, overrides = {}) {
       const config = await agent.initialize({ id: overrides.id ?? instanceId, env, payload: options.payload });
-      const instance = await init({
+      const instance = await initWithWiring({
         ...options.defaults,
         ...config,
         ...options.overrides,

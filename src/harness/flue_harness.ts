@@ -20,6 +20,8 @@ export class MaxTurnsError extends Error {
   readonly maxTurns: number;
 
   /**
+   * Creates the error.
+   *
    * @param maxTurns The limit that was reached.
    */
   constructor(maxTurns: number) {

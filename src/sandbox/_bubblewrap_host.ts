@@ -116,6 +116,7 @@ async function probe(path: string): Promise<BubblewrapStatus> {
       args: [
         "--unshare-all",
         "--unshare-user",
+        ...(features.supportsDisableUserns ? ["--disable-userns"] : []),
         "--die-with-parent",
         "--new-session",
         "--ro-bind",

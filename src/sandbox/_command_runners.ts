@@ -16,73 +16,39 @@ export interface RunnerForm {
 }
 
 /** Programs whose whole purpose is running another program or code given to them. */
-const UNCONDITIONAL_RUNNERS: ReadonlySet<string> = new Set([
-  "env",
-  "sh",
-  "bash",
-  "zsh",
-  "dash",
-  "ksh",
-  "mksh",
-  "fish",
-  "csh",
-  "tcsh",
-  "xargs",
-  "parallel",
-  "nice",
-  "ionice",
-  "nohup",
-  "timeout",
-  "stdbuf",
-  "setsid",
-  "sudo",
-  "su",
-  "doas",
-  "runuser",
-  "pkexec",
-  "chroot",
-  "unshare",
-  "nsenter",
-  "busybox",
-  "toybox",
-  "strace",
-  "ltrace",
-  "gdb",
-  "watch",
-  "flock",
-  "script",
-  "time",
-  "command",
-  "exec",
-  "eval",
-  "source",
-  ".",
-  "builtin",
-  "taskset",
-  "chrt",
-  "prlimit",
-  "setpriv",
-  "capsh",
-  "firejail",
-  "bwrap",
-  "expect",
-  "systemd-run",
-  "at",
-  "batch",
-  "ssh",
-  "scp",
-  "sftp",
-]); // deno-fmt-ignore
+const UNCONDITIONAL_RUNNERS: ReadonlySet<string> = new Set(
+  (
+    "env sh bash zsh dash ksh mksh fish csh tcsh xargs parallel nice ionice nohup timeout stdbuf setsid " +
+    "sudo su doas runuser pkexec chroot unshare nsenter busybox toybox strace ltrace gdb watch flock " +
+    "script time command exec eval source . builtin taskset chrt prlimit setpriv capsh firejail bwrap " +
+    "expect systemd-run at batch ssh scp sftp"
+  ).split(" "),
+);
 
-const DENO_SAFE_SUBCOMMANDS: ReadonlySet<string> = new Set([
-  "fmt", "lint", "check", "info", "doc", "types", "completions", "coverage", "help", "add", "remove", "outdated",
-  "clean", "init", "publish", "upgrade", "uninstall", "cache",
-]); // deno-fmt-ignore
+const DENO_SAFE_SUBCOMMANDS: ReadonlySet<string> = new Set(
+  (
+    "fmt lint check info doc types completions coverage help add remove outdated clean init publish " +
+    "upgrade uninstall cache"
+  ).split(" "),
+);
 
-const NODE_VALUE_OPTIONS = new Set([
-  "-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions", "--input-type", "--title",
-  "--env-file", "--inspect-port",
-]); // deno-fmt-ignore
+const NODE_VALUE_OPTIONS = new Set(
+  (
+    "-r --require --import --loader --experimental-loader -C --conditions --input-type --title --env-file " +
+    "--inspect-port"
+  ).split(" "),
+);
+
+/** tar options that name a program to run (compressor, per-file command, volume script, remote shell). */
+const TAR_PROGRAM_OPTIONS = [
+  "--to-command",
+  "--checkpoint-action",
+  "--use-compress-program",
+  "--info-script",
+  "--new-volume-script",
+  "--rsh-command",
+  "--rmt-command",
+];
 
 /** Programs whose arguments are inspected here, so a script may not hand them arguments known only at run time. */
 export function inspectsArguments(program: string): boolean {
@@ -118,22 +84,7 @@ export function findRunnerForm(argv: readonly string[]): RunnerForm | undefined 
     const action = argv.find((arg) => ["-exec", "-execdir", "-ok", "-okdir"].includes(arg));
     return action === undefined ? undefined : { form: `find ${action}`, reason: "runs other programs" };
   }
-  if (name === "tar") {
-    return findLongOrShort(
-      argv,
-      [
-        "--to-command",
-        "--checkpoint-action",
-        "--use-compress-program",
-        "--info-script",
-        "--new-volume-script",
-        "--rsh-command",
-        "--rmt-command",
-      ],
-      /[IF]/,
-      "tar -I",
-    ); // deno-fmt-ignore
-  }
+  if (name === "tar") return findLongOrShort(argv, TAR_PROGRAM_OPTIONS, /[IF]/, "tar -I");
   if (name === "rsync") return findLongOrShort(argv, ["--rsh", "--rsync-path", "--remote-option"], /[eM]/, "rsync -e");
   return undefined;
 }

@@ -44,32 +44,12 @@ const UNSUPPORTED_KEYWORDS = new Set(["case", "esac", "select", "function", "cop
  * Builtins that evaluate code, or take variable names whose array subscripts bash evaluates arithmetically (which can
  * run command substitutions hidden in a value).
  */
-const EVALUATING_BUILTINS = new Set([
-  "eval",
-  "source",
-  ".",
-  "exec",
-  "command",
-  "builtin",
-  "trap",
-  "enable",
-  "alias",
-  "hash",
-  "let",
-  "declare",
-  "typeset",
-  "local",
-  "export",
-  "readonly",
-  "read",
-  "mapfile",
-  "readarray",
-  "getopts",
-  "unset",
-  "wait",
-  "shopt",
-  "set",
-]); // deno-fmt-ignore
+const EVALUATING_BUILTINS = new Set(
+  (
+    "eval source . exec command builtin trap enable alias hash let declare typeset local export readonly " +
+    "read mapfile readarray getopts unset wait shopt set"
+  ).split(" "),
+);
 
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[.*\])?\+?=/;
 

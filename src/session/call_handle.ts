@@ -11,6 +11,8 @@ export class CallHandle<T> implements Promise<T> {
   readonly #controller: AbortController;
 
   /**
+   * Starts a call. Sessions make handles; user code receives them.
+   *
    * @param run Starts the call with the handle's signal.
    * @param controller The controller behind `.signal`; a new one when omitted.
    */

@@ -7,6 +7,7 @@
  */
 
 import type { z } from "zod";
+import type { Schema } from "../output/schema.ts";
 import { newId } from "../_id.ts";
 import { AbortError, abortErrorFrom } from "../errors.ts";
 import type { EventBus } from "../events/event_bus.ts";
@@ -120,14 +121,14 @@ export class FlueSession implements Session {
   /** Sends a message and runs the model loop until it answers. */
   prompt(text: string, options?: PromptOptions): CallHandle<PromptResponse>;
   /** Sends a message and returns data validated by a zod schema. */
-  prompt<Schema extends z.ZodType>(
+  prompt<S extends Schema>(
     text: string,
-    options: TypedPromptOptions<Schema>,
-  ): CallHandle<PromptResultResponse<z.infer<Schema>>>;
-  prompt<Schema extends z.ZodType>(
+    options: TypedPromptOptions<S>,
+  ): CallHandle<PromptResultResponse<S["_output"]>>;
+  prompt<S extends Schema>(
     text: string,
-    options: PromptOptions | TypedPromptOptions<Schema> = {},
-  ): CallHandle<PromptResponse | PromptResultResponse<z.infer<Schema>>> {
+    options: PromptOptions | TypedPromptOptions<S> = {},
+  ): CallHandle<PromptResponse | PromptResultResponse<S["_output"]>> {
     return this.#startPrompt(text, options);
   }
 
@@ -182,17 +183,17 @@ export class FlueSession implements Session {
     this.#messages.length = 0;
   }
 
-  #startPrompt<Schema extends z.ZodType>(
+  #startPrompt<S extends Schema>(
     text: string,
-    options: PromptOptions | TypedPromptOptions<Schema>,
+    options: PromptOptions | TypedPromptOptions<S>,
     listener?: OperationListener,
-  ): CallHandle<PromptResponse | PromptResultResponse<z.infer<Schema>>> {
+  ): CallHandle<PromptResponse | PromptResultResponse<S["_output"]>> {
     return this.#operation("prompt", options.signal, listener, async (scope) => {
       if (typeof text !== "string" || text.trim() === "") {
         throw new TypeError("The prompt is empty: pass the message to send");
       }
       const response = "result" in options && options.result
-        ? await this.#typedPrompt(text, options as TypedPromptOptions<Schema>, scope)
+        ? await this.#typedPrompt(text, options as TypedPromptOptions<S>, scope)
         : await this.#plainPrompt(text, options, scope);
       return { value: response, result: response.text, usage: response.usage };
     });
@@ -203,18 +204,19 @@ export class FlueSession implements Session {
     return { text: run.text, usage: run.usage, model: run.model, operationId: scope.operationId };
   }
 
-  async #typedPrompt<Schema extends z.ZodType>(
+  async #typedPrompt<S extends Schema>(
     text: string,
-    options: TypedPromptOptions<Schema>,
+    options: TypedPromptOptions<S>,
     scope: OperationScope,
-  ): Promise<PromptResultResponse<z.infer<Schema>>> {
+  ): Promise<PromptResultResponse<S["_output"]>> {
     const model = options.model ? this.#runtime.resolveModel(options.model) : this.#runtime.model;
-    const jsonSchema = toJsonSchema(options.result);
+    const zodSchema = options.result as unknown as z.ZodType;
+    const jsonSchema = toJsonSchema(zodSchema);
     const isNative = model.supportsStructuredOutput;
     const usage = emptyUsage();
     let modelId = model.id;
     const typed = await runTypedCall({
-      schema: options.result,
+      schema: zodSchema,
       typedRetries: options.typedRetries ?? this.#runtime.typedRetries,
       structuredOutput: isNative,
       attempt: async (feedback) => {
@@ -232,7 +234,7 @@ export class FlueSession implements Session {
       },
     });
     return {
-      data: typed.data as z.infer<Schema>,
+      data: typed.data as S["_output"],
       text: typed.text,
       attempts: typed.attempts,
       usage,

@@ -4,12 +4,12 @@
  * @module
  */
 
-import type { z } from "zod";
 import type { FlueEvent } from "../events/event_types.ts";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import type { Usage } from "../model/message.ts";
 import type { DirEntry, FileStat, ShellResult } from "../sandbox/sandbox.ts";
 import type { HistoryEntry } from "../store/store.ts";
+import type { Schema } from "../output/schema.ts";
 import type { FlueTool } from "../tools/tool.ts";
 import type { CallHandle } from "./call_handle.ts";
 
@@ -30,9 +30,9 @@ export interface PromptOptions {
 }
 
 /** Options of a typed `session.prompt`: the zod schema the result must satisfy. */
-export interface TypedPromptOptions<Schema extends z.ZodType> extends PromptOptions {
+export interface TypedPromptOptions<S extends Schema> extends PromptOptions {
   /** The result schema; `data` of the response is typed by it. */
-  result: Schema;
+  result: S;
   /** Re-prompts allowed after invalid output; the agent's `typedRetries` (default 3) when omitted. */
   typedRetries?: number;
 }
@@ -122,10 +122,10 @@ export interface Session {
    * @param options The result schema, plus the options of an untyped prompt.
    * @returns A handle that resolves to the answer and its typed `data`.
    */
-  prompt<Schema extends z.ZodType>(
+  prompt<S extends Schema>(
     text: string,
-    options: TypedPromptOptions<Schema>,
-  ): CallHandle<PromptResultResponse<z.infer<Schema>>>;
+    options: TypedPromptOptions<S>,
+  ): CallHandle<PromptResultResponse<S["_output"]>>;
   /**
    * Like `prompt`, but yields the operation's events as they happen.
    *

@@ -6,6 +6,7 @@
  */
 
 import { z } from "zod";
+import type { Schema } from "../output/schema.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool, type ToolContext } from "./tool.ts";
 import { assertCustomToolName } from "./sandbox_tools.ts";
@@ -31,7 +32,7 @@ export interface CommandDefinition<Args> {
   /** What it does, for the model. */
   description: string;
   /** The zod schema of its arguments. */
-  args: z.ZodType<Args>;
+  args: Schema<Args>;
   /** The argv to run in the sandbox: a template, or a function from the arguments. Give this or `run`. */
   argv?: ArgvTemplate | ((args: Args) => readonly string[]);
   /** Runs the command in process. Give this or `argv`. */
@@ -49,7 +50,7 @@ export interface FlueCommand<Args = unknown> {
   /** What it does, for the model. */
   readonly description: string;
   /** The zod schema of its arguments. */
-  readonly args: z.ZodType<Args>;
+  readonly args: Schema<Args>;
   /** The argv template or function, for sandbox commands. */
   readonly argv?: ArgvTemplate | ((args: Args) => readonly string[]);
   /** The function, for in-process commands. */
@@ -183,7 +184,7 @@ export function quoteArgv(argv: readonly string[]): string {
   return argv.map((element) => `'${element.replaceAll("'", `'\\''`)}'`).join(" ");
 }
 
-function checkTemplate<Args>(name: string, template: ArgvTemplate, args: z.ZodType<Args>): void {
+function checkTemplate<Args>(name: string, template: ArgvTemplate, args: Schema<Args>): void {
   if (!Array.isArray(template) || template.length === 0 || !template.every((part) => typeof part === "string")) {
     throw new TypeError(`Command "${name}": argv must be a non-empty array of strings, or a function`);
   }

@@ -32,7 +32,7 @@ const schemaCache = new WeakMap<FlueTool<unknown>, ToolSchema>();
 export function toolSchemaOf(tool: FlueTool<unknown>): ToolSchema {
   let schema = schemaCache.get(tool);
   if (!schema) {
-    const parameters = z.toJSONSchema(tool.input, { unrepresentable: "any" }) as Record<string, unknown>;
+    const parameters = z.toJSONSchema(tool.input as unknown as z.ZodType, { unrepresentable: "any" }) as Record<string, unknown>;
     delete parameters.$schema;
     schema = { name: tool.name, description: tool.description, parameters };
     schemaCache.set(tool, schema);

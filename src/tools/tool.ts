@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { z } from "zod";
+import type { Schema } from "../output/schema.ts";
 import type { EventPayload } from "../events/event_types.ts";
 
 /** What a tool's `run` receives besides its input. */
@@ -23,8 +23,8 @@ export interface FlueTool<Input = unknown> {
   readonly name: string;
   /** What it does, for the model. */
   readonly description: string;
-  /** The zod schema of its input; invalid input from the model becomes a tool error, never a crash. */
-  readonly input: z.ZodType<Input>;
+  /** The zod schema of its input (any `Schema`); invalid input from the model becomes a tool error, never a crash. */
+  readonly input: Schema<Input>;
   /**
    * Runs the tool. A string is given to the model as it is; any other value as JSON. A thrown error becomes a tool error
    * the model sees.
@@ -43,7 +43,7 @@ export interface ToolDefinition<Input> {
   /** What it does, for the model. */
   description: string;
   /** The zod schema of its input. */
-  input: z.ZodType<Input>;
+  input: Schema<Input>;
   /** Runs the tool. */
   run(input: Input, context: ToolContext): unknown | Promise<unknown>;
 }
