@@ -70,7 +70,7 @@ export async function run(ctx: FlueContext<{ text?: string }>): Promise<z.infer<
 }
 `;
 
-const SUMMARIZE_TEST_TS = `import { assert } from "node:assert/strict";
+const SUMMARIZE_TEST_TS = `import assert from "node:assert/strict";
 import { MemoryStore, runWorkflow } from "flue";
 import * as summarize from "./summarize.ts";
 
