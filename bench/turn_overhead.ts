@@ -22,7 +22,10 @@ const server = startFakeOpenAI({
     const body = request.body as { messages: { role: string }[] };
     const toolResults = body.messages.filter((message) => message.role === "tool").length;
     if (toolResults < turnsWanted - 1) {
-      return { toolCalls: [{ name: "lookup", arguments: { key: `k${toolResults}` } }], usage: { inputTokens: 10, outputTokens: 5 } };
+      return {
+        toolCalls: [{ name: "lookup", arguments: { key: `k${toolResults}` } }],
+        usage: { inputTokens: 10, outputTokens: 5 },
+      };
     }
     return { text: "All records looked up.", usage: { inputTokens: 10, outputTokens: 5 } };
   },
@@ -49,7 +52,10 @@ const agent = await init({
 // The plain loop sends exactly what Flue sends: the same system prompt and the same tool list.
 turnsWanted = 1;
 await (await agent.session("capture")).prompt("go");
-const captured = server.requests[0].body as { messages: { role: string; content: string }[]; tools: OpenAI.ChatCompletionTool[] };
+const captured = server.requests[0].body as {
+  messages: { role: string; content: string }[];
+  tools: OpenAI.ChatCompletionTool[];
+};
 const systemPrompt = captured.messages[0].content;
 const tools = captured.tools;
 const client = new OpenAI({ apiKey: "bench", baseURL: server.url, maxRetries: 0 });
@@ -83,7 +89,11 @@ async function plainLoop(turns: number): Promise<void> {
     messages.push({
       role: "assistant",
       content: text || null,
-      tool_calls: calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })),
+      tool_calls: calls.map((call) => ({
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: call.arguments },
+      })),
     });
     for (const call of calls) {
       const { key } = JSON.parse(call.arguments);
@@ -93,7 +103,7 @@ async function plainLoop(turns: number): Promise<void> {
 }
 
 let sessionNumber = 0;
-async function flueLoop(turns: number): Promise<void> {
+async function flueLoop(): Promise<void> {
   const session = await agent.session(`bench-${sessionNumber++}`);
   await session.prompt("go");
 }
@@ -115,14 +125,14 @@ const overheads: number[] = [];
 for (const turns of SIZES) {
   turnsWanted = turns;
   await plainLoop(turns); // warm-up
-  await flueLoop(turns);
+  await flueLoop();
   const plain: number[] = [];
   const flue: number[] = [];
   for (let i = 0; i < REPEATS[turns]; i++) {
     server.requests.length = 0;
     plain.push(await time(() => plainLoop(turns)));
     server.requests.length = 0;
-    flue.push(await time(() => flueLoop(turns)));
+    flue.push(await time(() => flueLoop()));
   }
   const plainMedian = median(plain);
   const flueMedian = median(flue);

@@ -88,7 +88,7 @@ Deno.test("flue run --json prints one JSON result and a second process resumes t
 Deno.test("flue run --stream prints text on stdout and tool activity on stderr", async () => {
   await withProject(async (dir) => {
     await Deno.writeTextFile(join(dir, "AGENTS.md"), "# Notes\n");
-    const run = await runCli(["run", "--prompt", "Use ls to look at \".\"", "--stream"], {
+    const run = await runCli(["run", "--prompt", 'Use ls to look at "."', "--stream"], {
       cwd: dir,
       config: join(dir, "deno.json"),
     });
@@ -121,10 +121,16 @@ Deno.test("flue run <workflow> runs it with a JSON payload, inline or from a fil
 
 Deno.test("flue run rejects a bad payload with exit 2 and says what JSON is expected", async () => {
   await withProject(async (dir) => {
-    const run = await runCli(["run", "summarize", "--payload", "{text: oops"], { cwd: dir, config: join(dir, "deno.json") });
+    const run = await runCli(["run", "summarize", "--payload", "{text: oops"], {
+      cwd: dir,
+      config: join(dir, "deno.json"),
+    });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /--payload is not valid JSON/);
-    const missing = await runCli(["run", "summarize", "--payload", "@nope.json"], { cwd: dir, config: join(dir, "deno.json") });
+    const missing = await runCli(["run", "summarize", "--payload", "@nope.json"], {
+      cwd: dir,
+      config: join(dir, "deno.json"),
+    });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /Could not read --payload file/);
   });

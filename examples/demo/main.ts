@@ -29,7 +29,9 @@ const red = paint(31);
 const Report = z.object({
   ready: z.boolean().describe("Whether the release can go out as it is"),
   changelogHasUnreleased: z.boolean(),
-  openItems: z.array(z.object({ file: z.string(), line: z.number().int(), kind: z.enum(["TODO", "FIXME"]), text: z.string() })),
+  openItems: z.array(
+    z.object({ file: z.string(), line: z.number().int(), kind: z.enum(["TODO", "FIXME"]), text: z.string() }),
+  ),
   effortHours: z.number().min(0),
   reportPath: z.string(),
 });
@@ -48,12 +50,16 @@ const estimateEffort = defineTool({
 function planner(request: ModelRequest): string | { toolCalls: { name: string; args: Record<string, unknown> }[] } {
   const results = toolResults(request.messages);
   if (!results.has("glob")) {
-    return { toolCalls: [{ name: "glob", args: { pattern: "src/**/*.ts" } }, { name: "read", args: { path: "CHANGELOG.md" } }] };
+    return {
+      toolCalls: [{ name: "glob", args: { pattern: "src/**/*.ts" } }, { name: "read", args: { path: "CHANGELOG.md" } }],
+    };
   }
   if (!results.has("grep")) return { toolCalls: [{ name: "grep", args: { pattern: "(TODO|FIXME):", path: "src" } }] };
   const items = parseGrep(results.get("grep")!);
   if (!results.has("estimate_effort")) {
-    return { toolCalls: [{ name: "estimate_effort", args: { items: items.map(({ kind, text }) => ({ kind, text })) } }] };
+    return {
+      toolCalls: [{ name: "estimate_effort", args: { items: items.map(({ kind, text }) => ({ kind, text })) } }],
+    };
   }
   const { hours } = JSON.parse(results.get("estimate_effort")!);
   const changelogHasUnreleased = /\t## Unreleased$/m.test(results.get("read") ?? "");
@@ -63,7 +69,13 @@ function planner(request: ModelRequest): string | { toolCalls: { name: string; a
     const content = `# Release check\n\nReady: ${ready ? "yes" : "no"}\nEffort: ${hours} h\n\n${lines.join("\n")}\n`;
     return { toolCalls: [{ name: "write", args: { path: "RELEASE_CHECK.md", content } }] };
   }
-  return JSON.stringify({ ready, changelogHasUnreleased, openItems: items, effortHours: hours, reportPath: "RELEASE_CHECK.md" });
+  return JSON.stringify({
+    ready,
+    changelogHasUnreleased,
+    openItems: items,
+    effortHours: hours,
+    reportPath: "RELEASE_CHECK.md",
+  });
 }
 
 function toolResults(messages: readonly Message[]): Map<string, string> {
@@ -75,7 +87,9 @@ function toolResults(messages: readonly Message[]): Map<string, string> {
 function parseGrep(output: string): { file: string; line: number; kind: "TODO" | "FIXME"; text: string }[] {
   return output.split("\n").flatMap((row) => {
     const match = /^(.+?):(\d+):.*\b(TODO|FIXME):\s*(.*)$/.exec(row);
-    return match ? [{ file: match[1], line: Number(match[2]), kind: match[3] as "TODO" | "FIXME", text: match[4].trim() }] : [];
+    return match
+      ? [{ file: match[1], line: Number(match[2]), kind: match[3] as "TODO" | "FIXME", text: match[4].trim() }]
+      : [];
   });
 }
 
@@ -90,7 +104,9 @@ function printEvent(event: FlueEvent): void {
     case "tool_end": {
       const first = event.result.split("\n").slice(0, 3).join(" | ");
       const mark = event.isError ? red("✗") : green("✓");
-      console.log(`  ${mark} ${event.toolName} ${dim(`${Math.round(event.durationMs)} ms`)} ${dim(first.slice(0, 110))}`);
+      console.log(
+        `  ${mark} ${event.toolName} ${dim(`${Math.round(event.durationMs)} ms`)} ${dim(first.slice(0, 110))}`,
+      );
       break;
     }
     case "turn":
@@ -123,14 +139,18 @@ try {
   const report = response.data;
   console.log(`\n${bold("Typed result")} ${dim("(validated by the zod schema)")}`);
   console.log(`  ready:           ${report.ready ? green("yes") : red("no")}`);
-  console.log(`  changelog:       ${report.changelogHasUnreleased ? "has an Unreleased section" : "no Unreleased section"}`);
+  console.log(
+    `  changelog:       ${report.changelogHasUnreleased ? "has an Unreleased section" : "no Unreleased section"}`,
+  );
   console.log(`  effort:          ${report.effortHours} h`);
   for (const item of report.openItems) console.log(`  ${item.kind.padEnd(5)}  ${item.file}:${item.line}  ${item.text}`);
   console.log(`\n${bold("Report written in the sandbox")} (${report.reportPath}):`);
   console.log(dim((await session.fs.readFile(report.reportPath)).trimEnd().replace(/^/gm, "  ")));
   const history = await session.history();
   console.log(
-    `\n${response.usage.totalTokens} tokens over ${history.filter((entry) => entry.message.role === "assistant").length} turns; ` +
+    `\n${response.usage.totalTokens} tokens over ${
+      history.filter((entry) => entry.message.role === "assistant").length
+    } turns; ` +
       `${history.length} history entries stored in sqlite; attempts: ${response.attempts}`,
   );
 } finally {

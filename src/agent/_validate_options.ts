@@ -88,7 +88,9 @@ export function validateAgentOptions(options: AgentOptions): void {
   const names = new Set<string>();
   for (const tool of [...(options.tools ?? []), ...(options.commands ?? [])]) {
     assertCustomToolName(tool.name);
-    if (names.has(tool.name)) throw new TypeError(`Tool name "${tool.name}" is used twice: give each tool its own name`);
+    if (names.has(tool.name)) {
+      throw new TypeError(`Tool name "${tool.name}" is used twice: give each tool its own name`);
+    }
     names.add(tool.name);
   }
 }

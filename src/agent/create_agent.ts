@@ -59,7 +59,7 @@ export function createAgent(
     async initialize(context: AgentCreateContext): Promise<AgentConfig> {
       const config = await initialize(context);
       if (config === null || typeof config !== "object") {
-        throw new TypeError("The createAgent() function must return an options object, such as { model: \"test\" }");
+        throw new TypeError('The createAgent() function must return an options object, such as { model: "test" }');
       }
       return config;
     },

@@ -99,6 +99,7 @@ export function init(options: AgentOptions): Promise<Agent> {
  * @param wiring The run's bus, store and run id.
  * @returns The agent.
  */
+// deno-lint-ignore require-await -- async so that invalid options reject the promise rather than throw synchronously
 export async function initWithWiring(options: AgentOptions, wiring: AgentWiring): Promise<Agent> {
   validateAgentOptions(options);
   const projectDir = resolve(options.projectDir ?? Deno.cwd());
@@ -154,27 +155,32 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     );
     sandboxes.push(sandbox);
     const history = await store.load({ agent: name, instanceId: id, session: sessionName });
-    return new FlueSession(sessionName, {
-      agent: name,
-      instanceId: id,
-      runId: wiring.runId,
-      store,
-      bus,
-      redactor,
-      harness,
-      model,
-      resolveModel,
-      systemPrompt: () => buildSystemPrompt({ instructions: options.instructions, projectDir }),
-      tools: (view) => [
-        ...createSandboxTools(view),
-        ...commands.map((command) => commandToTool(command, view)),
-        ...customTools,
-      ],
-      env,
-      maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
-      typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,
-      thinkingLevel: options.thinkingLevel,
-    }, sandbox, history);
+    return new FlueSession(
+      sessionName,
+      {
+        agent: name,
+        instanceId: id,
+        runId: wiring.runId,
+        store,
+        bus,
+        redactor,
+        harness,
+        model,
+        resolveModel,
+        systemPrompt: () => buildSystemPrompt({ instructions: options.instructions, projectDir }),
+        tools: (view) => [
+          ...createSandboxTools(view),
+          ...commands.map((command) => commandToTool(command, view)),
+          ...customTools,
+        ],
+        env,
+        maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
+        typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,
+        thinkingLevel: options.thinkingLevel,
+      },
+      sandbox,
+      history,
+    );
   };
 
   return {

@@ -69,7 +69,9 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(INIT_HELP);
     return 0;
   }
-  if (parsed.positionals.length > 1) throw new UsageError(`flue init takes one directory, got ${parsed.positionals.length}`);
+  if (parsed.positionals.length > 1) {
+    throw new UsageError(`flue init takes one directory, got ${parsed.positionals.length}`);
+  }
   const dir = resolve(parsed.positionals[0] ?? ".");
   const files = projectFiles(flueSource());
   if (!parsed.values.force) {
@@ -91,7 +93,9 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
     await Deno.mkdir(dirname(target), { recursive: true });
     await Deno.writeTextFile(target, content);
   }
-  io.stdout(`Created a Flue project in ${dir}\n\nNext:\n  cd ${dir}\n  deno task run --prompt "Hello"\n` +
-    `  deno task run summarize --payload '{"text":"Deno is a runtime."}'\n  deno task test\n`);
+  io.stdout(
+    `Created a Flue project in ${dir}\n\nNext:\n  cd ${dir}\n  deno task run --prompt "Hello"\n` +
+      `  deno task run summarize --payload '{"text":"Deno is a runtime."}'\n  deno task test\n`,
+  );
   return 0;
 }

@@ -100,7 +100,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (workflow && values.prompt !== undefined) {
     throw new UsageError(`Give either --prompt or a workflow name, not both`);
   }
-  if (!workflow && values.payload !== undefined) throw new UsageError(`--payload is for workflows: flue run <workflow> --payload ...`);
+  if (!workflow && values.payload !== undefined) {
+    throw new UsageError(`--payload is for workflows: flue run <workflow> --payload ...`);
+  }
   if (values.stream && values.json) throw new UsageError(`--stream and --json do not combine: choose one`);
 
   const project = await openProject(values.project ?? Deno.cwd());
@@ -136,7 +138,18 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       }
       const response = await session.prompt(values.prompt!, { signal: controller.signal });
       if (values.json) {
-        io.stdout(`${JSON.stringify({ text: response.text, usage: response.usage, model: response.model, agent: agent.name, session: session.name, operationId: response.operationId })}\n`);
+        io.stdout(
+          `${
+            JSON.stringify({
+              text: response.text,
+              usage: response.usage,
+              model: response.model,
+              agent: agent.name,
+              session: session.name,
+              operationId: response.operationId,
+            })
+          }\n`,
+        );
       } else {
         io.stdout(response.text.endsWith("\n") ? response.text : `${response.text}\n`);
       }

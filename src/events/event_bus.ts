@@ -43,7 +43,12 @@ export class EventBus {
    * @returns The event as delivered.
    */
   emit(payload: EventPayload, context: EventContext): FlueEvent {
-    let event = { ...context, ...payload, eventIndex: this.#nextIndex++, timestamp: new Date().toISOString() } as FlueEvent;
+    let event = {
+      ...context,
+      ...payload,
+      eventIndex: this.#nextIndex++,
+      timestamp: new Date().toISOString(),
+    } as FlueEvent;
     if (this.#redactor && !this.#redactor.isEmpty) event = this.#redactor.redact(event);
     for (const listener of this.#listeners) {
       try {

@@ -113,7 +113,9 @@ export function parseConfig(value: unknown, source = "deno.json"): FlueConfig {
     if (issue.code === "unrecognized_keys") {
       const where = issue.path.length ? `"flue.${issue.path.join(".")}"` : `"flue"`;
       const known = issue.path.length === 0 ? `: known keys are ${CONFIG_KEYS.join(", ")}` : "";
-      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")} in ${where}${known}`;
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${
+        issue.keys.map((key) => `"${key}"`).join(", ")
+      } in ${where}${known}`;
     }
     return `${at}: ${issue.message}`;
   });

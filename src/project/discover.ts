@@ -43,9 +43,9 @@ async function discoverKind(projectDir: string, kind: "agents" | "workflows"): P
   const found = new Map<string, string>();
   for (const root of SOURCE_ROOTS) {
     const dir = join(projectDir, root, kind);
-    let entries: Deno.DirEntry[];
+    const entries: Deno.DirEntry[] = [];
     try {
-      entries = [...Deno.readDirSync(dir)];
+      for await (const entry of Deno.readDir(dir)) entries.push(entry);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) continue;
       throw error;
@@ -57,10 +57,14 @@ async function discoverKind(projectDir: string, kind: "agents" | "workflows"): P
       if (name.endsWith("_test") || name.endsWith(".test") || name.endsWith(".d")) continue;
       const path = join(dir, entry.name);
       if (!MODULE_NAME.test(name)) {
-        throw new TypeError(`Invalid ${kind.slice(0, -1)} name "${name}" (${path}): use a letter, then letters, digits, "_" or "-"`);
+        throw new TypeError(
+          `Invalid ${kind.slice(0, -1)} name "${name}" (${path}): use a letter, then letters, digits, "_" or "-"`,
+        );
       }
       const existing = found.get(name);
-      if (existing) throw new TypeError(`The ${kind.slice(0, -1)} "${name}" is defined twice: "${existing}" and "${path}"`);
+      if (existing) {
+        throw new TypeError(`The ${kind.slice(0, -1)} "${name}" is defined twice: "${existing}" and "${path}"`);
+      }
       found.set(name, path);
     }
   }
@@ -110,6 +114,8 @@ export function findModule(modules: Map<string, string>, kind: string, name: str
   throw new NotFoundError(
     kind,
     name,
-    `No ${kind} named "${name}": ${known.length ? `known ${kind}s are ${known.join(", ")}` : `the project has no ${kind}s`}`,
+    `No ${kind} named "${name}": ${
+      known.length ? `known ${kind}s are ${known.join(", ")}` : `the project has no ${kind}s`
+    }`,
   );
 }

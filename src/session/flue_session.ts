@@ -200,7 +200,10 @@ export class FlueSession implements Session {
   }
 
   async #plainPrompt(text: string, options: PromptOptions, scope: OperationScope): Promise<PromptResponse> {
-    const run = await this.#runHarness(scope, options, [{ message: { role: "user", content: text }, source: "prompt" }]);
+    const run = await this.#runHarness(scope, options, [{
+      message: { role: "user", content: text },
+      source: "prompt",
+    }]);
     return { text: run.text, usage: run.usage, model: run.model, operationId: scope.operationId };
   }
 

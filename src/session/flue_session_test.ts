@@ -75,8 +75,20 @@ Deno.test("two agents with the same instance id never share history", async () =
 
 Deno.test("ids containing ':' and '_' never collide", async () => {
   const store = new MemoryStore();
-  const one = await init({ model: new TestModel({ script: ["r1"] }), store, sandbox: "memory", name: "a", id: "x:y_z" });
-  const two = await init({ model: new TestModel({ script: ["r2"] }), store, sandbox: "memory", name: "a", id: "x_y:z" });
+  const one = await init({
+    model: new TestModel({ script: ["r1"] }),
+    store,
+    sandbox: "memory",
+    name: "a",
+    id: "x:y_z",
+  });
+  const two = await init({
+    model: new TestModel({ script: ["r2"] }),
+    store,
+    sandbox: "memory",
+    name: "a",
+    id: "x_y:z",
+  });
   try {
     await (await one.session("s:t")).prompt("p1");
     await (await two.session("s:t")).prompt("p2");

@@ -32,7 +32,10 @@ const schemaCache = new WeakMap<FlueTool<unknown>, ToolSchema>();
 export function toolSchemaOf(tool: FlueTool<unknown>): ToolSchema {
   let schema = schemaCache.get(tool);
   if (!schema) {
-    const parameters = z.toJSONSchema(tool.input as unknown as z.ZodType, { unrepresentable: "any" }) as Record<string, unknown>;
+    const parameters = z.toJSONSchema(tool.input as unknown as z.ZodType, { unrepresentable: "any" }) as Record<
+      string,
+      unknown
+    >;
     delete parameters.$schema;
     schema = { name: tool.name, description: tool.description, parameters };
     schemaCache.set(tool, schema);
@@ -53,7 +56,9 @@ export function parseToolArguments(raw: string): { ok: true; value: unknown } | 
   } catch (error) {
     return {
       ok: false,
-      message: `The arguments are not valid JSON (${(error as Error).message}): send one JSON object matching the schema`,
+      message: `The arguments are not valid JSON (${
+        (error as Error).message
+      }): send one JSON object matching the schema`,
     };
   }
 }
