@@ -146,31 +146,44 @@ async function probe(path: string): Promise<BubblewrapStatus> {
 
 /**
  * Writes, once per process, the `/etc/passwd` and `/etc/group` the sandbox shows: only root, nobody and the sandbox's
- * own user, so host accounts stay hidden while programs that look up the current user still work.
+ * own user, so host accounts stay hidden while programs that look up the current user still work. They are written
+ * again when something (a temp cleaner) removed them.
  *
  * @returns Paths of the two files.
  */
-export function sandboxIdentityFiles(): Promise<{ passwd: string; group: string }> {
-  identityFiles ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "flue-sandbox-etc-" });
-    const uid = Deno.uid() ?? 0;
-    const gid = Deno.gid() ?? 0;
-    const passwd = [
-      "root:x:0:0:root:/tmp:/bin/sh",
-      ...(uid === 0 ? [] : [`sandbox:x:${uid}:${gid}:sandbox:/tmp:/bin/sh`]),
-      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
-    ];
-    const group = ["root:x:0:", ...(gid === 0 ? [] : [`sandbox:x:${gid}:`]), "nogroup:x:65534:"];
-    await Deno.writeTextFile(`${dir}/passwd`, passwd.join("\n") + "\n", { mode: 0o644 });
-    await Deno.writeTextFile(`${dir}/group`, group.join("\n") + "\n", { mode: 0o644 });
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(dir, { recursive: true });
-      } catch {
-        // Already gone; nothing to clean.
-      }
-    });
-    return { passwd: `${dir}/passwd`, group: `${dir}/group` };
-  })();
-  return identityFiles;
+export async function sandboxIdentityFiles(): Promise<{ passwd: string; group: string }> {
+  if (identityFiles !== undefined) {
+    const files = await identityFiles;
+    try {
+      await Deno.stat(files.passwd);
+      await Deno.stat(files.group);
+      return files;
+    } catch {
+      identityFiles = undefined;
+    }
+  }
+  identityFiles ??= writeIdentityFiles();
+  return await identityFiles;
+}
+
+async function writeIdentityFiles(): Promise<{ passwd: string; group: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "flue-sandbox-etc-" });
+  const uid = Deno.uid() ?? 0;
+  const gid = Deno.gid() ?? 0;
+  const passwd = [
+    "root:x:0:0:root:/tmp:/bin/sh",
+    ...(uid === 0 || uid === 65534 ? [] : [`sandbox:x:${uid}:${gid}:sandbox:/tmp:/bin/sh`]),
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
+  ];
+  const group = ["root:x:0:", ...(gid === 0 || gid === 65534 ? [] : [`sandbox:x:${gid}:`]), "nogroup:x:65534:"];
+  await Deno.writeTextFile(`${dir}/passwd`, passwd.join("\n") + "\n", { mode: 0o644 });
+  await Deno.writeTextFile(`${dir}/group`, group.join("\n") + "\n", { mode: 0o644 });
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Already gone; nothing to clean.
+    }
+  });
+  return { passwd: `${dir}/passwd`, group: `${dir}/group` };
 }

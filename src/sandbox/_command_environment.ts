@@ -37,6 +37,10 @@ export const DEFAULT_COMMAND_LIMITS: Readonly<CommandLimits> = Object.freeze({
  * git config that stops repository config from running programs: hooks, fsmonitor, pagers, editors, ssh, credential
  * helpers, signing programs and every transport but https (and https only with `allowNet`). `diff.external=` is not used: git 2.39 then tries to run an
  * empty command and `git diff` fails; `--no-ext-diff --no-textconv` are added to diff commands instead.
+ *
+ * @param workspace The workspace path as git sees it, trusted as a safe directory.
+ * @param allowNet Whether https fetches and pushes are allowed.
+ * @returns Key and value pairs, in order.
  */
 export function gitHardeningConfig(workspace: string, allowNet: boolean): Array<[key: string, value: string]> {
   const config: Array<[string, string]> = [

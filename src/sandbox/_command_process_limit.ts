@@ -10,7 +10,7 @@
  * @module
  */
 
-const POLL_INTERVAL_MS = 25;
+const POLL_INTERVAL_MS = 20;
 
 /** A running count of a sandbox's processes. */
 export interface ProcessCountWatch {
@@ -54,14 +54,29 @@ export function watchProcessCount(
 }
 
 /**
+ * The host pid of the sandbox's init (pid 1 of its pid namespace), the only child of `bwrap`.
+ *
+ * @param bwrapPid The host pid of `bwrap`.
+ * @returns The pid, or undefined when there is none (yet).
+ */
+export function sandboxInitPid(bwrapPid: number): number | undefined {
+  try {
+    const first = Deno.readTextFileSync(`/proc/${bwrapPid}/task/${bwrapPid}/children`).trim().split(" ")[0];
+    return first === "" ? undefined : Number(first);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Counts up to `stopAbove + 1` entries of the sandbox's `/proc`; undefined until the sandbox's root is in place (before
  * that, the path would show the host's `/proc`).
  */
 async function countSandboxProcesses(bwrapPid: number, stopAbove: number): Promise<number | undefined> {
   try {
-    const children = (await Deno.readTextFile(`/proc/${bwrapPid}/task/${bwrapPid}/children`)).trim().split(" ");
-    if (children[0] === "") return undefined;
-    const root = `/proc/${children[0]}/root`;
+    const initPid = sandboxInitPid(bwrapPid);
+    if (initPid === undefined) return undefined;
+    const root = `/proc/${initPid}/root`;
     await Deno.stat(`${root}/workspace`);
     let count = 0;
     for await (const entry of Deno.readDir(`${root}/proc`)) {

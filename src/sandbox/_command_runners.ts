@@ -50,13 +50,23 @@ const TAR_PROGRAM_OPTIONS = [
   "--rmt-command",
 ];
 
-/** Programs whose arguments are inspected here, so a script may not hand them arguments known only at run time. */
+/**
+ * Whether the program's arguments are inspected here, so a script may not hand it arguments known only at run time.
+ *
+ * @param program The program as written.
+ * @returns True for git, find, tar, rsync, awk and the interpreters.
+ */
 export function inspectsArguments(program: string): boolean {
   const name = programName(program);
   return /^(python[0-9.]*|node|nodejs|deno|perl|ruby|php|awk|gawk|mawk|nawk|find|tar|rsync|git)$/.test(name);
 }
 
-/** The program's file name without a directory. */
+/**
+ * The program's file name without a directory.
+ *
+ * @param program The program as written, maybe a path.
+ * @returns The last path segment.
+ */
 export function programName(program: string): string {
   return program.slice(program.lastIndexOf("/") + 1);
 }

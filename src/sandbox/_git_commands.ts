@@ -56,7 +56,12 @@ const PROGRAM_OPTIONS: ReadonlyArray<readonly [option: string, form: string, rea
   ["--help", "git help", "runs a viewer from the repository's config"],
 ];
 
-/** Where git's subcommand is: its index in argv (undefined when there is none). */
+/**
+ * Finds git's subcommand after the global options (`-C dir`, `--git-dir=...`).
+ *
+ * @param argv The command, `git` first.
+ * @returns The subcommand's index in argv, or undefined when there is none.
+ */
 export function gitSubcommandIndex(argv: readonly string[]): number | undefined {
   for (let index = 1; index < argv.length; index++) {
     const arg = argv[index];

@@ -8,16 +8,6 @@
 
 import type { ShellLexResult, ShellSyntax, ShellSyntaxKind, ShellToken } from "./_shell_syntax.ts";
 
-export type {
-  ShellLexResult,
-  ShellRedirection,
-  ShellSyntax,
-  ShellSyntaxKind,
-  ShellToken,
-  ShellWord,
-} from "./_shell_syntax.ts";
-export { SHELL_SYNTAX_NAMES } from "./_shell_syntax.ts";
-
 const CONTROL_OPERATORS = [";;&", ";;", ";&", "&&", "||", "|&", ";", "&", "|", "(", ")"];
 const REDIRECTIONS = ["<<<", "<<-", "&>>", "<<", "<>", "<&", ">>", ">|", ">&", "&>", "<", ">"];
 const SPECIAL_PARAMETERS = "@*#?$!-0123456789";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ShellToken, ShellWord } from "./_shell_lexer.ts";
+import type { ShellToken, ShellWord } from "./_shell_syntax.ts";
 
 /** Where analysis had to stop, and why. */
 export interface UnanalysableScript {

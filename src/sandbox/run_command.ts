@@ -12,7 +12,7 @@ import { bubblewrapArgs } from "./bubblewrap.ts";
 import { commandEnvironment, type CommandLimits, planArgv, resolveLimits, withLimits } from "./_command_environment.ts";
 import { detectBubblewrap, findExecutable, sandboxIdentityFiles } from "./_bubblewrap_host.ts";
 import { CappedOutput, drainInto } from "./_output_capture.ts";
-import { watchProcessCount } from "./_command_process_limit.ts";
+import { sandboxInitPid, watchProcessCount } from "./_command_process_limit.ts";
 import { isInsideOrEqual, resolveInsideWorkspace } from "./workspace_paths.ts";
 
 /** Options of {@linkcode runCommand}. */
@@ -43,7 +43,7 @@ export interface RunCommandOptions {
 }
 
 /** The command that installs bubblewrap on Debian and Ubuntu. */
-export const BUBBLEWRAP_INSTALL_COMMAND = "sudo apt-get install -y bubblewrap";
+export const BUBBLEWRAP_INSTALL_COMMAND: string = "sudo apt-get install -y bubblewrap";
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -68,8 +68,8 @@ export async function isBubblewrapAvailable(bubblewrapPath?: string): Promise<bo
  * `maxOutputBytes` each, with `[output truncated: N more bytes]` appended. On timeout or abort the sandbox and every
  * process in it are killed at once, and the output so far is returned.
  *
- * Needs `--allow-run` (unscoped for the unconfined mode, which kills a process group), and read access to the
- * workspace and `/proc`.
+ * Needs `--allow-run` (unscoped for the unconfined mode, which kills a process group), read access to the workspace,
+ * `/proc` and the system directories, and write access to the temporary directory (for the sandbox's `/etc/passwd`).
  *
  * @example Running a command
  * ```ts ignore
@@ -183,12 +183,15 @@ async function supervise(child: Deno.ChildProcess, supervision: Supervision): Pr
   let stopReason: "timeout" | "abort" | undefined;
   let processCount: number | undefined;
   const killTree = (): void => {
-    try {
-      if (supervision.isProcessGroup) Deno.kill(-child.pid, "SIGKILL");
-      else child.kill("SIGKILL");
-    } catch {
-      // Already gone.
+    if (supervision.isProcessGroup) {
+      ignoreGone(() => Deno.kill(-child.pid, "SIGKILL"));
+      return;
     }
+    // The sandbox's init would die with bwrap (--die-with-parent), but killing it first ends its pid namespace, and
+    // everything in it, without waiting on that.
+    const initPid = sandboxInitPid(child.pid);
+    if (initPid !== undefined) ignoreGone(() => Deno.kill(initPid, "SIGKILL"));
+    ignoreGone(() => child.kill("SIGKILL"));
   };
   const stop = (reason: "timeout" | "abort"): void => {
     stopReason ??= reason;
@@ -197,6 +200,7 @@ async function supervise(child: Deno.ChildProcess, supervision: Supervision): Pr
   const timer = setTimeout(() => stop("timeout"), supervision.timeoutMs);
   const onAbort = (): void => stop("abort");
   supervision.signal?.addEventListener("abort", onAbort, { once: true });
+  if (supervision.signal?.aborted) onAbort();
   const watch = supervision.maxProcesses === undefined
     ? undefined
     : watchProcessCount(child.pid, supervision.maxProcesses, (count) => {
@@ -276,6 +280,14 @@ async function resolveDirectories(
     );
   }
   return { workspace: realWorkspace, cwd: realCwd };
+}
+
+function ignoreGone(kill: () => void): void {
+  try {
+    kill();
+  } catch {
+    // The process is already gone.
+  }
 }
 
 function positiveInteger(value: number, name: string, max: number): number {

@@ -7,7 +7,8 @@
 
 import { PolicyDeniedError } from "../errors.ts";
 import type { SandboxPolicy } from "./sandbox.ts";
-import { lexShell, type ShellWord } from "./_shell_lexer.ts";
+import { lexShell } from "./_shell_lexer.ts";
+import type { ShellWord } from "./_shell_syntax.ts";
 import { splitScriptCommands } from "./_shell_script_commands.ts";
 import { findRunnerForm, inspectsArguments, programName } from "./_command_runners.ts";
 import { gitSubcommandIndex } from "./_git_commands.ts";
@@ -29,7 +30,7 @@ export type CommandPlan =
   };
 
 /** The longest command accepted, in UTF-8 bytes; Linux refuses single arguments longer than this anyway. */
-export const MAX_COMMAND_BYTES = 128 * 1024;
+export const MAX_COMMAND_BYTES: number = 128 * 1024;
 
 const MAX_LISTED_ENTRIES = 8;
 
@@ -70,6 +71,7 @@ const MAX_LISTED_ENTRIES = 8;
  * @throws {TypeError} On an empty command or a malformed `allowedCommands` entry.
  */
 export function planCommand(command: string, policy: Readonly<SandboxPolicy>): CommandPlan {
+  if (typeof command !== "string") throw new TypeError(`Command must be a string, got ${typeof command}`);
   if (!policy.allowShell) {
     throw new PolicyDeniedError(
       `command "${preview(command)}"`,
@@ -93,7 +95,7 @@ export function planCommand(command: string, policy: Readonly<SandboxPolicy>): C
     throw new PolicyDeniedError(
       `compound command "${preview(command)}"`,
       "allowCompoundCommands",
-      `Command "${preview(command)}" uses shell syntax: ${tokenized.reasons.join(", ")}. ` +
+      `Command "${preview(command)}" uses shell syntax: ${listed(tokenized.reasons)}. ` +
         `Set "allowCompoundCommands" to run it through a shell, or run one program with plain (quoted) arguments`,
     );
   }
@@ -256,6 +258,11 @@ function unanalysableError(command: string, what: string, reason: string): Polic
     `Command "${preview(command)}" uses ${what}, which cannot be checked against "allowedCommands" (${reason}): ` +
       `run its parts as separate commands instead`,
   );
+}
+
+function listed(reasons: readonly string[]): string {
+  const shown = reasons.slice(0, MAX_LISTED_ENTRIES).join(", ");
+  return reasons.length > MAX_LISTED_ENTRIES ? `${shown} and ${reasons.length - MAX_LISTED_ENTRIES} more` : shown;
 }
 
 function preview(command: string): string {

@@ -4,9 +4,10 @@
  * @module
  */
 
-import { lexShell, SHELL_SYNTAX_NAMES, type ShellSyntax, type ShellWord } from "./_shell_lexer.ts";
+import { lexShell } from "./_shell_lexer.ts";
+import { SHELL_SYNTAX_NAMES, type ShellSyntax, type ShellWord } from "./_shell_syntax.ts";
 
-export type { ShellSyntax, ShellSyntaxKind } from "./_shell_lexer.ts";
+export type { ShellSyntax, ShellSyntaxKind } from "./_shell_syntax.ts";
 
 /**
  * What {@linkcode tokenizeShell} found: a simple command as argv, or a compound one with every construct that makes it
