@@ -5,7 +5,7 @@
  */
 
 import type OpenAI from "openai";
-import type { ModelRequest, ThinkingLevel } from "./chat_model.ts";
+import type { ModelRequest, ThinkingLevel, ToolSchema } from "./chat_model.ts";
 import type { Message } from "./message.ts";
 
 /** The `reasoning_effort` values the Chat Completions API takes. */
@@ -36,16 +36,13 @@ export function buildRequestBody(
 ): OpenAI.Chat.ChatCompletionCreateParams {
   const body: OpenAI.Chat.ChatCompletionCreateParams = {
     model: shape.model,
-    messages: request.messages.map(toOpenAIMessage),
+    messages: request.messages.map(cachedOpenAIMessage),
     stream: shape.stream,
   };
   if (shape.stream) body.stream_options = { include_usage: true };
   // Several providers reject an empty `tools` array, so an empty list is left out.
   if (request.tools.length > 0) {
-    body.tools = request.tools.map((tool) => ({
-      type: "function",
-      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-    }));
+    body.tools = request.tools.map(cachedOpenAITool);
   }
   const effort = reasoningEffortFor(request.thinkingLevel, shape.model, shape.reasoning);
   if (effort !== undefined) body.reasoning_effort = effort;
@@ -57,6 +54,32 @@ export function buildRequestBody(
     };
   }
   return body;
+}
+
+// Messages and tool schemas are never changed once made, and a loop resends the same objects every turn: mapping each
+// once keeps a turn's cost proportional to its new messages rather than to the whole history.
+const messageCache = new WeakMap<Message, OpenAI.Chat.ChatCompletionMessageParam>();
+const toolCache = new WeakMap<ToolSchema, OpenAI.Chat.ChatCompletionTool>();
+
+function cachedOpenAIMessage(message: Message): OpenAI.Chat.ChatCompletionMessageParam {
+  let mapped = messageCache.get(message);
+  if (!mapped) {
+    mapped = toOpenAIMessage(message);
+    messageCache.set(message, mapped);
+  }
+  return mapped;
+}
+
+function cachedOpenAITool(tool: ToolSchema): OpenAI.Chat.ChatCompletionTool {
+  let mapped = toolCache.get(tool);
+  if (!mapped) {
+    mapped = {
+      type: "function",
+      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+    };
+    toolCache.set(tool, mapped);
+  }
+  return mapped;
 }
 
 /**

@@ -29,6 +29,7 @@ const configSchema = z.strictObject({
   allowCompoundCommands: z.boolean().optional(),
   allowNet: z.boolean().optional(),
   unconfinedShell: z.boolean().optional(),
+  code: z.boolean().optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
   maxTurns: z.int().min(1).max(1000).optional(),
   typedRetries: z.int().min(0).max(1000).optional(),
@@ -81,6 +82,8 @@ export interface FlueConfig {
   allowNet?: boolean;
   /** Run commands without bubblewrap. */
   unconfinedShell?: boolean;
+  /** Offer the model the permission-less `code` tool. */
+  code?: boolean;
   /** Reasoning effort. */
   thinkingLevel?: "off" | "minimal" | "low" | "medium" | "high" | "xhigh";
   /** Turn limit per operation. */
