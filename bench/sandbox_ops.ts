@@ -164,7 +164,16 @@ function median(values: number[]): number {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ["operation", "count", "baseline ms", "sandbox ms", "ratio", "baseline us/op", "sandbox us/op", "goal"];
+  const header = [
+    "operation",
+    "count",
+    "baseline ms",
+    "sandbox ms",
+    "ratio",
+    "baseline us/op",
+    "sandbox us/op",
+    "goal",
+  ];
   const lines = rows.map((row) => [
     row.operation,
     String(row.count),
