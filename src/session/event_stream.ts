@@ -28,10 +28,11 @@ export function createEventStream<T>(start: (listener: (event: FlueEvent) => voi
   const result = handle.then((value) => value);
   result.catch(() => {});
   // An operation that fails before emitting anything still ends the stream.
-  result.finally(() => {
+  const end = () => {
     ended = true;
     wake?.();
-  });
+  };
+  result.then(end, end);
 
   return {
     result,

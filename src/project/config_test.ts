@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig, parseConfig } from "./config.ts";
+
+Deno.test("parseConfig() accepts every documented key", () => {
+  const config = parseConfig({
+    model: "openai:gpt-5.5",
+    agent: "assistant",
+    sandbox: "virtual",
+    allowWrite: true,
+    allowedCommands: ["git status"],
+    maxTurns: 10,
+    typedRetries: 2,
+    store: { kind: "sqlite", path: "data/flue.db" },
+    providers: { local: { baseURL: "http://127.0.0.1:8000/v1" } },
+    code: true,
+  });
+  assert.equal(config.model, "openai:gpt-5.5");
+  assert.equal(config.providers?.local.baseURL, "http://127.0.0.1:8000/v1");
+});
+
+Deno.test("parseConfig() names an unknown key and lists the known ones", () => {
+  assert.throws(() => parseConfig({ modle: "test" }), /unknown key "modle" in "flue": known keys are model, /);
+});
+
+Deno.test("parseConfig() says which key has the wrong type", () => {
+  assert.throws(() => parseConfig({ maxTurns: "ten" }), /"flue.maxTurns"/);
+  assert.throws(
+    () => parseConfig({ providers: { x: { baseUrl: "http://a" } } }),
+    /unknown key "baseUrl" in "flue.providers.x"/,
+  );
+});
+
+Deno.test("loadConfig() gives defaults without deno.json and a clear error for broken JSON", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.deepEqual(await loadConfig(dir), {});
+    await Deno.writeTextFile(join(dir, "deno.json"), "{ nope");
+    await assert.rejects(loadConfig(dir), /Could not parse ".*deno.json"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
