@@ -9,7 +9,7 @@ import type { SandboxPolicy } from "./sandbox.ts";
 import type { CommandPlan } from "./shell_policy.ts";
 import { commandEnvironment, type CommandLimits, planArgv, resolveLimits, withLimits } from "./_command_environment.ts";
 import { detectSystemDirs, type SystemDir } from "./_bubblewrap_host.ts";
-import { normalizePath, resolveInsideWorkspace, WORKSPACE_ALIAS } from "./workspace_paths.ts";
+import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, WORKSPACE_ALIAS } from "./workspace_paths.ts";
 
 export type { CommandLimits } from "./_command_environment.ts";
 export { DEFAULT_COMMAND_LIMITS } from "./_command_environment.ts";
@@ -27,6 +27,10 @@ export interface BubblewrapOptions {
   cwd?: string;
   /** Granted values added to the cleared environment. */
   env?: Readonly<Record<string, string>>;
+  /** Host paths inside the workspace bound read-only over themselves, such as its `.git` (from `resolveProtectedMounts()`). */
+  readOnlyPaths?: readonly string[];
+  /** Host directories inside the workspace covered by an empty, read-only tmpfs, such as the state directory. */
+  hiddenPaths?: readonly string[];
   /** Resource limits; defaults from `DEFAULT_COMMAND_LIMITS`. */
   limits?: Partial<CommandLimits>;
   /** Path of `prlimit` on the host (and so in the sandbox, as `/usr` is shared). Default `/usr/bin/prlimit`. */
@@ -64,7 +68,8 @@ const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/se
  * and set to `PATH=/usr/local/bin:/usr/bin:/bin`, `HOME=/tmp`, `LANG=C.UTF-8`, git hardening and the granted values.
  * Visible: `/usr` and the `/bin`, `/sbin`, `/lib*` links or directories, read-only; a minimal `/etc` (`resolv.conf`
  * and `hosts` only with `allowNet`); fresh `/proc` and `/dev`; a private `/tmp`; the workspace at `/workspace`,
- * writable only with `allowWrite`. The root is then made read-only. The command runs under `prlimit` with the limits.
+ * writable only with `allowWrite`, with `readOnlyPaths` bound read-only and `hiddenPaths` covered by an empty
+ * read-only tmpfs. The root is then made read-only. The command runs under `prlimit` with the limits.
  *
  * @example Building the arguments
  * ```ts
@@ -85,7 +90,8 @@ const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/se
  * @param options The plan, workspace, policy and environment.
  * @returns The arguments.
  * @throws {PolicyDeniedError} When `cwd` leaves the workspace.
- * @throws {TypeError} When `workspace` is not absolute, or on an invalid or reserved environment variable.
+ * @throws {TypeError} When `workspace` is not absolute, a protected path is not inside it, or on an invalid or
+ *   reserved environment variable.
  */
 export function bubblewrapArgs(options: BubblewrapOptions): string[] {
   const { plan, policy } = options;
@@ -124,9 +130,23 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
   if (options.sizeTmp ?? true) args.push("--size", String(limits.maxTmpBytes));
   args.push("--tmpfs", "/tmp");
   args.push(policy.allowWrite ? "--bind" : "--ro-bind", workspace, WORKSPACE_ALIAS);
+  for (const path of options.readOnlyPaths ?? []) args.push("--ro-bind", path, inSandbox(workspace, path));
+  for (const path of options.hiddenPaths ?? []) {
+    const target = inSandbox(workspace, path);
+    args.push("--tmpfs", target, "--remount-ro", target);
+  }
   args.push("--remount-ro", "/");
   args.push("--chdir", cwd);
   for (const [name, value] of Object.entries(env)) args.push("--setenv", name, value);
   args.push("--", ...argv);
   return args;
+}
+
+/** Where a host path inside the workspace appears in the sandbox. */
+function inSandbox(workspace: string, path: string): string {
+  const normal = normalizePath(path);
+  if (!path.startsWith("/") || normal === workspace || !isInsideOrEqual(workspace, normal)) {
+    throw new TypeError(`Protected path "${path}" is not inside the workspace "${workspace}": pass a host path below it`);
+  }
+  return WORKSPACE_ALIAS + normal.slice(workspace === "/" ? 0 : workspace.length);
 }

@@ -384,6 +384,14 @@ export class FlueSession implements Session {
         externalSignal?.removeEventListener("abort", onExternalAbort);
         this.#active.delete(controller);
         finished();
+        if (this.#active.size === 0) {
+          runtime.bus.emit({ type: "idle" }, {
+            runId: runtime.runId,
+            agent: runtime.agent,
+            instanceId: runtime.instanceId,
+            session: this.name,
+          });
+        }
       }
     }, controller);
   }

@@ -174,6 +174,7 @@ Deno.test("tool calls run, several per turn, and their results reach the model",
     assert.deepEqual(toolMessages.map((message) => message.content), ["4", "10"]);
     assert.equal(events.filter((event) => event.type === "tool_end").length, 2);
     assert.equal(events.filter((event) => event.type === "turn").length, 2);
+    assert.equal(events.at(-1)?.type, "idle", "the session reports idle once nothing is queued");
   } finally {
     await agent.close();
   }
@@ -297,7 +298,7 @@ Deno.test("a failed turn leaves the history written before it intact", async () 
     await session.prompt("first");
     await assert.rejects(session.prompt("second"), /provider exploded/);
     assert.deepEqual((await session.history()).map((entry) => entry.message.content), ["first", "fine"]);
-    const last = events.at(-1)!;
+    const last = events.filter((event) => event.type !== "idle").at(-1)!;
     assert.equal(last.type, "error");
   } finally {
     await agent.close();
