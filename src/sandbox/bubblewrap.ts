@@ -130,7 +130,9 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
   if (options.sizeTmp ?? true) args.push("--size", String(limits.maxTmpBytes));
   args.push("--tmpfs", "/tmp");
   args.push(policy.allowWrite ? "--bind" : "--ro-bind", workspace, WORKSPACE_ALIAS);
-  for (const path of options.readOnlyPaths ?? []) args.push("--ro-bind", path, inSandbox(workspace, path));
+  for (const path of options.readOnlyPaths ?? []) {
+    args.push("--ro-bind", normalizePath(path), inSandbox(workspace, path));
+  }
   for (const path of options.hiddenPaths ?? []) {
     const target = inSandbox(workspace, path);
     args.push("--tmpfs", target, "--remount-ro", target);

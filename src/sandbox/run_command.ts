@@ -13,7 +13,8 @@ import { commandEnvironment, type CommandLimits, planArgv, resolveLimits, withLi
 import { detectBubblewrap, findExecutable, sandboxIdentityFiles } from "./_bubblewrap_host.ts";
 import { CappedOutput, drainInto } from "./_output_capture.ts";
 import { sandboxInitPid, watchProcessCount } from "./_command_process_limit.ts";
-import { isInsideOrEqual, resolveInsideWorkspace } from "./workspace_paths.ts";
+import { isInsideOrEqual, resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
+import { type ProtectedPaths, resolveProtectedMounts } from "./_protected_mounts.ts";
 
 /** Options of {@linkcode runCommand}. */
 export interface RunCommandOptions {
@@ -38,6 +39,11 @@ export interface RunCommandOptions {
   isolation?: "bubblewrap" | "unconfined";
   /** Resource limits; see `DEFAULT_COMMAND_LIMITS`. */
   limits?: Partial<CommandLimits>;
+  /**
+   * Workspace paths commands may read but not change (`readOnly`, such as `.git`) or not see at all (`hidden`, such as
+   * the state directory). Enforced by bubblewrap mounts; the unconfined mode cannot enforce them.
+   */
+  protectedPaths?: ProtectedPaths;
   /** Path of `bwrap`, for tests; found on PATH when omitted. */
   bubblewrapPath?: string;
 }
@@ -132,12 +138,24 @@ export async function runCommand(command: string, options: RunCommandOptions): P
       { installCommand: BUBBLEWRAP_INSTALL_COMMAND },
     );
   }
+  const mounts = await resolveProtectedMounts(workspace, options.protectedPaths ?? {}, allowWrite);
+  const hiddenCwd = mounts.hiddenPaths.find((hidden) => isInsideOrEqual(hidden, cwd));
+  if (hiddenCwd !== undefined) {
+    const shown = toWorkspaceRelative(workspace, hiddenCwd);
+    throw new PolicyDeniedError(
+      `working directory "${options.cwd}"`,
+      "none",
+      `Working directory "${options.cwd}" is inside "${shown}/", which holds sandbox state and is hidden from commands`,
+    );
+  }
   const args = bubblewrapArgs({
     plan,
     workspace,
     policy: { allowWrite, allowNet },
     cwd,
     env: options.env,
+    readOnlyPaths: mounts.readOnlyPaths,
+    hiddenPaths: mounts.hiddenPaths,
     limits,
     prlimitPath: prlimit,
     identityFiles: await sandboxIdentityFiles(),

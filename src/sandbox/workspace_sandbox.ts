@@ -17,7 +17,7 @@ import type {
   SandboxPolicy,
   ShellResult,
 } from "./sandbox.ts";
-import { resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
+import { isInsideOrEqual, resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
 
 /** A sandbox over a host directory, which can also search its files in one step. */
 export interface WorkspaceSandbox extends Sandbox {
@@ -39,11 +39,14 @@ export interface WorkspaceSandbox extends Sandbox {
   grep(pattern: string, options?: GrepOptions): Promise<GrepResult>;
 }
 
-/** Paths the file API treats specially, relative to the workspace. */
+/** Paths the file API and commands treat specially, relative to the workspace. */
 export interface WorkspaceProtections {
-  /** Readable, never writable (`.git`: its config can make git run commands). */
+  /**
+   * Readable, never writable (`.git`: its config and hooks can make git run commands). Commands see them through a
+   * read-only mount; one that is missing is created empty first when commands may write, so they cannot create it.
+   */
   readOnlyPaths: readonly string[];
-  /** Neither readable nor writable (the state directory, holding other sessions' data). */
+  /** Neither readable nor writable (the state directory, holding other sessions' data); commands see an empty one. */
   hiddenPaths: readonly string[];
 }
 
@@ -84,7 +87,7 @@ export function validateSandboxContext(context: SandboxContext): Readonly<Sandbo
 /**
  * Opens a sandbox over an existing host directory: starts its file runner with write access only under `allowWrite`
  * and builds the `Sandbox` methods. Writes without `allowWrite` are refused here, before the runner, whose permission
- * flags refuse them again.
+ * flags refuse them again. A protected path that is a link to elsewhere in the workspace protects its target too.
  *
  * @param kind The sandbox's name, such as `virtual`.
  * @param workspace The directory's absolute path.
@@ -102,8 +105,8 @@ export async function openWorkspaceSandbox(
   const runner = await DenoRunner.start({
     workspace,
     allowWrite: policy.allowWrite,
-    readOnlyPaths: protections.readOnlyPaths,
-    hiddenPaths: protections.hiddenPaths,
+    readOnlyPaths: await withLinkTargets(workspace, protections.readOnlyPaths),
+    hiddenPaths: await withLinkTargets(workspace, protections.hiddenPaths),
   });
   const root = runner.workspace;
   const requireWrite = (path: string): void => {
@@ -149,9 +152,28 @@ export async function openWorkspaceSandbox(
         signal: options.signal,
         maxOutputBytes: options.maxOutputBytes,
         isolation: context.unconfinedShell === true ? "unconfined" : "bubblewrap",
+        protectedPaths: { readOnly: protections.readOnlyPaths, hidden: protections.hiddenPaths },
       });
     },
     close: (): Promise<void> => runner.close(),
   };
   return Object.freeze(sandbox);
+}
+
+/** The paths plus, for each that is a link to elsewhere in the workspace, where it leads. */
+async function withLinkTargets(workspace: string, paths: readonly string[]): Promise<string[]> {
+  const root = await Deno.realPath(workspace);
+  const result = [...paths];
+  for (const path of paths) {
+    let real: string;
+    try {
+      real = await Deno.realPath(resolveInsideWorkspace(root, path));
+    } catch {
+      continue;
+    }
+    if (real === root || !isInsideOrEqual(root, real)) continue;
+    const relative = toWorkspaceRelative(root, real);
+    if (!result.includes(relative)) result.push(relative);
+  }
+  return result;
 }

@@ -8,10 +8,9 @@
 
 import type { z } from "zod";
 import type { Schema } from "../output/schema.ts";
-import { newId } from "../_id.ts";
-import { AbortError, abortErrorFrom } from "../errors.ts";
+import { abortErrorFrom } from "../errors.ts";
 import type { EventBus } from "../events/event_bus.ts";
-import type { EventPayload, FlueEvent, OperationKind } from "../events/event_types.ts";
+import type { FlueEvent } from "../events/event_types.ts";
 import type { Harness } from "../harness/harness.ts";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import { addUsage, emptyUsage, type Message } from "../model/message.ts";
@@ -22,7 +21,8 @@ import type { ShellResult } from "../sandbox/sandbox.ts";
 import type { Redactor } from "../telemetry/redactor.ts";
 import type { EntrySource, HistoryEntry, SessionKey, Store } from "../store/store.ts";
 import type { FlueTool } from "../tools/tool.ts";
-import { CallHandle } from "./call_handle.ts";
+import type { CallHandle } from "./call_handle.ts";
+import { OperationQueue, type OperationScope } from "./operation_queue.ts";
 import { createEventStream } from "./event_stream.ts";
 import { type SessionSandbox, withGrantedEnv } from "./session_sandbox.ts";
 import type {
@@ -72,12 +72,6 @@ export interface SessionRuntime {
 
 type OperationListener = (event: FlueEvent) => void;
 
-interface OperationScope {
-  operationId: string;
-  signal: AbortSignal;
-  emit(payload: EventPayload): FlueEvent;
-}
-
 /** A session of an agent instance. Use `agent.session(name)` to get one. */
 export class FlueSession implements Session {
   /** The session's name. */
@@ -86,8 +80,7 @@ export class FlueSession implements Session {
   readonly #sandbox: SessionSandbox;
   readonly #key: SessionKey;
   readonly #messages: Message[];
-  readonly #active = new Set<AbortController>();
-  #tail: Promise<void> = Promise.resolve();
+  readonly #queue: OperationQueue;
 
   /**
    * @param name The session name.
@@ -101,6 +94,16 @@ export class FlueSession implements Session {
     this.#sandbox = sandbox;
     this.#key = { agent: runtime.agent, instanceId: runtime.instanceId, session: name };
     this.#messages = history.map((entry) => entry.message);
+    const context = { runId: runtime.runId, agent: runtime.agent, instanceId: runtime.instanceId, session: name };
+    this.#queue = new OperationQueue({
+      emit: (payload, operationId) =>
+        runtime.bus.emit(runtime.redactor.redact(payload), {
+          ...context,
+          operationId,
+          turnId: "turnId" in payload ? payload.turnId : undefined,
+        }),
+      sanitize: (error) => runtime.redactor.redact(error),
+    });
   }
 
   /** The agent's name. */
@@ -139,7 +142,7 @@ export class FlueSession implements Session {
 
   /** Runs a command in the sandbox under the policy. */
   shell(command: string, options: ShellOptions = {}): CallHandle<ShellResult> {
-    return this.#operation("shell", options.signal, undefined, async (scope) => {
+    return this.#queue.run("shell", options.signal, undefined, async (scope) => {
       if (typeof command !== "string" || command.trim() === "") {
         throw new TypeError("The command is empty: pass the command line to run");
       }
@@ -165,9 +168,7 @@ export class FlueSession implements Session {
 
   /** Cancels whatever the session is running or has queued. */
   abort(reason?: unknown): boolean {
-    const active = [...this.#active];
-    for (const controller of active) controller.abort(reason);
-    return active.length > 0;
+    return this.#queue.abortAll(reason);
   }
 
   /** The stored history. */
@@ -178,7 +179,7 @@ export class FlueSession implements Session {
   /** Cancels what runs, then deletes the stored history. */
   async delete(): Promise<void> {
     this.abort("session deleted");
-    await this.#tail;
+    await this.#queue.drained();
     await this.#runtime.store.deleteSession(this.#key);
     this.#messages.length = 0;
   }
@@ -188,7 +189,7 @@ export class FlueSession implements Session {
     options: PromptOptions | TypedPromptOptions<S>,
     listener?: OperationListener,
   ): CallHandle<PromptResponse | PromptResultResponse<S["_output"]>> {
-    return this.#operation("prompt", options.signal, listener, async (scope) => {
+    return this.#queue.run("prompt", options.signal, listener, async (scope) => {
       if (typeof text !== "string" || text.trim() === "") {
         throw new TypeError("The prompt is empty: pass the message to send");
       }
@@ -316,124 +317,5 @@ export class FlueSession implements Session {
       granted[name] = value;
     }
     return granted;
-  }
-
-  #operation<T>(
-    kind: OperationKind,
-    externalSignal: AbortSignal | undefined,
-    listener: OperationListener | undefined,
-    body: (scope: OperationScope) => Promise<{ value: T; result?: unknown; usage?: ReturnType<typeof emptyUsage> }>,
-  ): CallHandle<T> {
-    const controller = new AbortController();
-    const onExternalAbort = () => controller.abort(externalSignal?.reason);
-    if (externalSignal?.aborted) controller.abort(externalSignal.reason);
-    else externalSignal?.addEventListener("abort", onExternalAbort, { once: true });
-    this.#active.add(controller);
-
-    const previous = this.#tail;
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
-    // The next operation waits for this one and for everything queued before it, even if this one is cancelled early.
-    this.#tail = previous.then(() => done);
-
-    return new CallHandle<T>(async (signal) => {
-      const operationId = newId("op");
-      const runtime = this.#runtime;
-      const scope: OperationScope = {
-        operationId,
-        signal,
-        emit: (payload) => {
-          const event = runtime.bus.emit(runtime.redactor.redact(payload), {
-            runId: runtime.runId,
-            agent: runtime.agent,
-            instanceId: runtime.instanceId,
-            session: this.name,
-            operationId,
-            turnId: "turnId" in payload ? payload.turnId : undefined,
-          });
-          listener?.(event);
-          return event;
-        },
-      };
-      try {
-        await waitUnlessAborted(previous, signal);
-        const started = performance.now();
-        scope.emit({ type: "operation_start", operationKind: kind });
-        try {
-          if (signal.aborted) throw abortErrorFrom(signal);
-          const outcome = await body(scope);
-          if (signal.aborted) throw abortErrorFrom(signal);
-          scope.emit({
-            type: "operation",
-            operationKind: kind,
-            durationMs: performance.now() - started,
-            usage: outcome.usage,
-            result: outcome.result,
-          });
-          return outcome.value;
-        } catch (error) {
-          throw this.#reportFailure(scope, kind, signal, error);
-        }
-      } catch (error) {
-        if (error instanceof AbortError && !listenerSawTerminal(scope)) {
-          scope.emit({ type: "operation_start", operationKind: kind });
-          scope.emit({ type: "aborted", operationKind: kind, reason: describeReason(error.reason) });
-        }
-        throw error;
-      } finally {
-        externalSignal?.removeEventListener("abort", onExternalAbort);
-        this.#active.delete(controller);
-        finished();
-        if (this.#active.size === 0) {
-          runtime.bus.emit({ type: "idle" }, {
-            runId: runtime.runId,
-            agent: runtime.agent,
-            instanceId: runtime.instanceId,
-            session: this.name,
-          });
-        }
-      }
-    }, controller);
-  }
-
-  #reportFailure(scope: OperationScope, kind: OperationKind, signal: AbortSignal, error: unknown): unknown {
-    markTerminal(scope);
-    if (signal.aborted || error instanceof AbortError) {
-      const abortError = error instanceof AbortError ? error : abortErrorFrom(signal);
-      scope.emit({ type: "aborted", operationKind: kind, reason: describeReason(abortError.reason) });
-      return abortError;
-    }
-    const redacted = this.#runtime.redactor.redact(error);
-    const name = redacted instanceof Error ? redacted.name : "Error";
-    const message = redacted instanceof Error ? redacted.message : String(redacted);
-    scope.emit({ type: "error", operationKind: kind, error: { name, message } });
-    return redacted;
-  }
-}
-
-const terminalScopes = new WeakSet<OperationScope>();
-function markTerminal(scope: OperationScope): void {
-  terminalScopes.add(scope);
-}
-function listenerSawTerminal(scope: OperationScope): boolean {
-  return terminalScopes.has(scope);
-}
-
-function describeReason(reason: unknown): string | undefined {
-  if (reason === undefined) return undefined;
-  return reason instanceof Error ? reason.message : String(reason);
-}
-
-async function waitUnlessAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) throw abortErrorFrom(signal);
-  let onAbort!: () => void;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortErrorFrom(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    await Promise.race([promise, aborted]);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
   }
 }
