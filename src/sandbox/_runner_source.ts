@@ -24,8 +24,13 @@ export interface RunnerConfig {
 
 /**
  * The runner. Reads one JSON request per line on stdin (`{id, op, ...}`), answers each with one JSON line on stdout
- * (`{id, ok: true, value}` or `{id, ok: false, error: {name, message}}`), handles requests concurrently, and exits when
- * stdin closes.
+ * (`{id, ok: true, value}` or `{id, ok: false, error: {name, message}}`), and exits when stdin closes. Answers may come
+ * in any order: walks and recursive removals run concurrently with later requests.
+ *
+ * File operations use Deno's synchronous calls on purpose. An asynchronous call hops to a thread pool and back, which
+ * costs more than the system call itself for the small files agents read and write; this process serves nothing else
+ * meanwhile, and a call that hangs is ended by the parent's per-request timeout either way. Only directory walks and
+ * recursive removals, which can take long, stay asynchronous so that they do not hold up other requests.
  *
  * @returns A promise that settles when stdin has closed and every request is answered.
  */
@@ -38,7 +43,7 @@ export async function runnerMain(): Promise<void> {
   // As the model's tools skip them when walking: version control, dependencies and Flue's state.
   const SKIPPED_DIRECTORIES = [".git", "node_modules", ".flue"];
   const encoder = new TextEncoder();
-  const writer = Deno.stdout.writable.getWriter();
+  const decoder = new TextDecoder();
 
   class RunnerError extends Error {
     denied?: string;
@@ -98,7 +103,7 @@ export async function runnerMain(): Promise<void> {
 
   // The real path of `absolute`, following every symlink, with a missing tail kept as written. A dangling link is
   // followed by hand, so that a write through it cannot land wherever it points.
-  async function realPath(absolute: string, depth = 0): Promise<string> {
+  function realPath(absolute: string, depth = 0): string {
     if (depth > MAX_LINK_DEPTH) {
       throw new RunnerError("FilesystemLoop", `Too many levels of symbolic links in "${relative(absolute)}"`);
     }
@@ -106,19 +111,19 @@ export async function runnerMain(): Promise<void> {
     let current = absolute;
     for (;;) {
       try {
-        const resolved = await Deno.realPath(current);
+        const resolved = Deno.realPathSync(current);
         return tail.length === 0 ? resolved : normalize(`${resolved}/${tail.join("/")}`);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
       let isLink = false;
       try {
-        isLink = (await Deno.lstat(current)).isSymlink;
+        isLink = Deno.lstatSync(current).isSymlink;
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
       if (isLink) {
-        const target = await Deno.readLink(current);
+        const target = Deno.readLinkSync(current);
         const followed = normalize(target.startsWith("/") ? target : `${dirname(current)}/${target}`);
         const through = tail.length === 0 ? followed : `${followed}/${tail.join("/")}`;
         // Left unresolved so that the prefix check refuses it; without that check, following it lets the permission
@@ -162,38 +167,60 @@ export async function runnerMain(): Promise<void> {
 
   // Resolves a requested path to the real path the operation then uses, so that Deno's permission flags are checked
   // against where the data really is and not against a link inside the workspace.
-  async function resolve(path: unknown, forWrite: boolean): Promise<{ requested: string; real: string }> {
+  // Each call resolves the path afresh: a command running meanwhile may have replaced any part of it with a link.
+  function resolve(path: unknown, forWrite: boolean): { requested: string; real: string } {
     const requested = lexical(path);
     // Checked before resolving too, because the permission flags refuse even the resolving of hidden paths.
     checkReal(requested, requested, forWrite);
-    const real = await realPath(requested);
+    const real = realPath(requested);
     checkReal(requested, real, forWrite);
     return { requested, real };
   }
 
   // Resolves only the parent, for operations on a link itself rather than on what it points to.
-  async function resolveEntry(path: unknown, forWrite: boolean): Promise<{ requested: string; real: string }> {
+  function resolveEntry(path: unknown, forWrite: boolean): { requested: string; real: string } {
     const requested = lexical(path);
     if (requested === root) return { requested, real: root };
-    const parent = await realPath(dirname(requested));
+    checkReal(requested, requested, forWrite);
+    const parent = realPath(dirname(requested));
     const real = parent === "/" ? `/${basename(requested)}` : `${parent}/${basename(requested)}`;
     checkReal(requested, real, forWrite);
     return { requested, real };
   }
 
-  async function readText(path: string, requested: string): Promise<string> {
-    const info = await Deno.stat(path);
+  // Reads at most `maxReadBytes`, checking the file that was opened, so that a file growing or being swapped after the
+  // check cannot make the read return more.
+  function readBounded(path: string, requested: string): Uint8Array | undefined {
+    const info = Deno.statSync(path);
     if (info.isDirectory) throw new RunnerError("IsADirectory", `"${relative(requested)}" is a directory`);
     if (!info.isFile) throw new RunnerError("NotAFile", `"${relative(requested)}" is not a regular file`);
-    if (info.size > config.maxReadBytes) {
+    const file = Deno.openSync(path);
+    try {
+      const opened = file.statSync();
+      if (!opened.isFile) throw new RunnerError("NotAFile", `"${relative(requested)}" is not a regular file`);
+      if (opened.size > config.maxReadBytes) return undefined;
+      const bytes = new Uint8Array(opened.size + 1);
+      let length = 0;
+      for (;;) {
+        if (length === bytes.length) return undefined;
+        const count = file.readSync(bytes.subarray(length));
+        if (count === null) return bytes.subarray(0, length);
+        length += count;
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  function readText(path: string, requested: string): string {
+    const bytes = readBounded(path, requested);
+    if (bytes === undefined) {
       throw new RunnerError(
         "FileTooLarge",
-        `File "${
-          relative(requested)
-        }" has ${info.size} bytes, more than the ${config.maxReadBytes} bytes a read may return`,
+        `File "${relative(requested)}" has more than the ${config.maxReadBytes} bytes a read may return`,
       );
     }
-    return await Deno.readTextFile(path);
+    return decoder.decode(bytes);
   }
 
   function compileGlob(pattern: unknown): RegExp {
