@@ -174,13 +174,20 @@ export class OpenAIChatModel implements ChatModel {
     const forwardAbort = () => controller.abort(request.signal.reason);
     request.signal.addEventListener("abort", forwardAbort, { once: true });
     let timedOut = false;
+    // One timer per attempt, re-armed only when it fires early: resetting a timer on every chunk costs more than the
+    // chunk itself on a fast stream.
+    let lastActivity = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const restartTimer = () => {
-      clearTimeout(timer);
+    const armTimer = (delayMs: number) => {
       timer = setTimeout(() => {
+        const idleMs = performance.now() - lastActivity;
+        if (idleMs < this.#timeoutMs) return armTimer(this.#timeoutMs - idleMs);
         timedOut = true;
         controller.abort(new Error(`Timed out after ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
+      }, delayMs);
+    };
+    const restartTimer = () => {
+      lastActivity = performance.now();
     };
     // The SDK ends an aborted stream quietly instead of throwing, so an early end must be checked for both causes.
     const throwIfInterrupted = () => {
@@ -196,7 +203,8 @@ export class OpenAIChatModel implements ChatModel {
         throw new CallbackFailure(error);
       }
     };
-    restartTimer();
+    armTimer(this.#timeoutMs);
+    let isComplete = false;
     const requestOptions = { signal: controller.signal, maxRetries: 0 };
     try {
       if (body.stream) {
@@ -209,10 +217,12 @@ export class OpenAIChatModel implements ChatModel {
           deliver(request.onTextDelta, deltas.text);
         }
         throwIfInterrupted();
+        isComplete = true;
         return assembler.finish();
       }
       const completion = await this.#client.chat.completions.create({ ...body, stream: false }, requestOptions);
       throwIfInterrupted();
+      isComplete = true;
       const { reply, thinking } = replyFromCompletion(completion, this.model);
       // Callers get the same callbacks as when streaming, each once with the whole text.
       deliver(request.onThinkingDelta, thinking);
@@ -227,7 +237,8 @@ export class OpenAIChatModel implements ChatModel {
     } finally {
       clearTimeout(timer);
       request.signal.removeEventListener("abort", forwardAbort);
-      controller.abort();
+      // A finished response needs no cancelling; an interrupted one must release its connection.
+      if (!isComplete) controller.abort();
     }
   }
 }
