@@ -111,17 +111,20 @@ export class ModelError extends Error {
 export class AbortError extends Error {
   /** The reason given to `abort(reason)`, if any. */
   readonly reason?: unknown;
+  /** What the cancelled work produced before it stopped, such as a command's output so far. */
+  readonly partial?: unknown;
 
   /**
    * Creates the error.
    *
    * @param message What was aborted.
-   * @param options The abort reason and standard error options.
+   * @param options The abort reason, the partial result, and standard error options.
    */
-  constructor(message = "The operation was aborted", options?: ErrorOptions & { reason?: unknown }) {
+  constructor(message = "The operation was aborted", options?: ErrorOptions & { reason?: unknown; partial?: unknown }) {
     super(message, options);
     this.name = "AbortError";
     this.reason = options?.reason;
+    this.partial = options?.partial;
   }
 }
 

@@ -46,7 +46,8 @@ export interface AgentOptions {
   /** Extra tools the model may call. Built-in names (`read`, `bash`, ...) are reserved. */
   tools?: FlueTool<unknown>[];
   /** Structured commands (from `defineCommand`) offered to the model as tools, run in the sandbox under the policy. */
-  commands?: FlueCommand<unknown>[];
+  // deno-lint-ignore no-explicit-any -- commands of any argument type; each validates its own arguments
+  commands?: FlueCommand<any>[];
   /**
    * Offer the model the `code` tool: JavaScript or TypeScript snippets run in a Deno subprocess with no permissions, a
    * timeout and a memory cap. Off by default; `true` or options turn it on.

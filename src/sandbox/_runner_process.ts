@@ -41,10 +41,13 @@ interface Pending {
   op: string;
   resolve: (outcome: RunnerOutcome) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  /** When to give up, on the `performance.now()` clock. */
+  deadline: number;
+  timeoutMs: number;
 }
 
 const STDERR_TAIL_CHARS = 2000;
+const REPLY_CHUNK_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 
 /** A spawned runner. Replies are matched to requests by id, so several requests can be in flight. */
@@ -56,6 +59,9 @@ export class RunnerProcess {
   readonly #pending = new Map<number, Pending>();
   readonly #finished: Promise<void>;
   #nextId = 1;
+  #outgoing: string[] = [];
+  #isWriting = false;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
   #alive = true;
   #stderrTail = "";
   #endReason: string | undefined;
@@ -119,17 +125,57 @@ export class RunnerProcess {
     if (!this.#alive) return Promise.reject(this.#deathError());
     const id = this.#nextId++;
     return new Promise<RunnerOutcome>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Deno.errors.TimedOut(`The sandbox file runner did not answer "${op}" within ${timeoutMs} ms`));
-        // A stuck operation would otherwise hold the process for good; the next request starts a fresh one.
-        this.kill(`was stopped because "${op}" timed out`);
-      }, timeoutMs);
-      this.#pending.set(id, { op, resolve, reject, timer });
-      const line = `${JSON.stringify({ ...params, id, op })}\n`;
-      // A failed write means the process is gone; the reply reader then fails every pending request.
-      this.#stdin.write(encoder.encode(line)).catch(() => this.kill("could not be written to"));
+      this.#pending.set(id, { op, resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
+      this.#watchdog ??= this.#armWatchdog(timeoutMs);
+      this.#outgoing.push(JSON.stringify({ ...params, id, op }));
+      if (!this.#isWriting) this.#writeQueued();
     });
+  }
+
+  // One timer watches every request's deadline, rather than a timer per request, which would cost more than many of
+  // the requests themselves. It is not kept armed for nothing: it stops when no request is waiting.
+  #armWatchdog(delayMs: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => this.#checkDeadlines(), delayMs);
+    // The pending reply read keeps the program alive while requests wait; the watchdog need not.
+    Deno.unrefTimer(timer);
+    return timer;
+  }
+
+  #checkDeadlines(): void {
+    this.#watchdog = undefined;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, pending] of this.#pending) {
+      if (pending.deadline > now) {
+        next = Math.min(next, pending.deadline);
+        continue;
+      }
+      this.#pending.delete(id);
+      pending.reject(
+        new Deno.errors.TimedOut(
+          `The sandbox file runner did not answer "${pending.op}" within ${pending.timeoutMs} ms`,
+        ),
+      );
+      // A stuck operation would otherwise hold the process for good; the next request starts a fresh one.
+      this.kill(`was stopped because "${pending.op}" timed out`);
+    }
+    if (next !== Infinity) this.#watchdog = this.#armWatchdog(next - now);
+  }
+
+  // A request goes out at once when no write is under way; those made meanwhile wait and then leave together, so that
+  // a burst of requests costs a few writes rather than one each, without holding any request back.
+  #writeQueued(): void {
+    const bytes = encoder.encode(`${this.#outgoing.join("\n")}\n`);
+    this.#outgoing.length = 0;
+    this.#isWriting = true;
+    this.#stdin.write(bytes).then(
+      () => {
+        this.#isWriting = false;
+        if (this.#outgoing.length > 0) this.#writeQueued();
+      },
+      // A failed write means the process is gone; the reply reader then fails every pending request.
+      () => this.kill("could not be written to"),
+    );
   }
 
   /**
@@ -171,16 +217,27 @@ export class RunnerProcess {
   }
 
   async #readReplies(): Promise<void> {
-    let buffered = "";
+    // Read without a decoding stream, which costs several promises per chunk. Only the new chunk is searched for a
+    // newline (JSON text has none inside), so a long reply costs time linear in its length.
+    const reader = this.#child.stdout.getReader({ mode: "byob" });
+    const decoder = new TextDecoder();
+    const partial: string[] = [];
+    // One buffer, handed back and forth, instead of a fresh 64 KiB buffer for every read.
+    let buffer = new ArrayBuffer(REPLY_CHUNK_BYTES);
     try {
-      for await (const chunk of this.#child.stdout.pipeThrough(new TextDecoderStream())) {
-        buffered += chunk;
-        let newline = buffered.indexOf("\n");
-        while (newline !== -1) {
-          this.#settle(buffered.slice(0, newline));
-          buffered = buffered.slice(newline + 1);
-          newline = buffered.indexOf("\n");
+      for (;;) {
+        const { done, value } = await reader.read(new Uint8Array(buffer));
+        if (done || value === undefined) break;
+        buffer = value.buffer as ArrayBuffer;
+        const text = decoder.decode(value, { stream: true });
+        let start = 0;
+        for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", start)) {
+          partial.push(text.slice(start, newline));
+          this.#settle(partial.join(""));
+          partial.length = 0;
+          start = newline + 1;
         }
+        if (start < text.length) partial.push(text.slice(start));
       }
     } catch {
       // The pipe broke because the process died; the status below says how.
@@ -213,15 +270,15 @@ export class RunnerProcess {
     const pending = this.#pending.get(reply.id);
     if (pending === undefined) return;
     this.#pending.delete(reply.id);
-    clearTimeout(pending.timer);
     if (reply.ok === true) pending.resolve({ ok: true, value: reply.value });
     else pending.resolve({ ok: false, error: reply.error ?? { name: "Error", message: "The runner gave no error" } });
   }
 
   #failPending(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     for (const [id, pending] of this.#pending) {
       this.#pending.delete(id);
-      clearTimeout(pending.timer);
       pending.reject(this.#deathError(pending.op));
     }
   }

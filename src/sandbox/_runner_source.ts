@@ -27,10 +27,10 @@ export interface RunnerConfig {
  * (`{id, ok: true, value}` or `{id, ok: false, error: {name, message}}`), and exits when stdin closes. Answers may come
  * in any order: walks and recursive removals run concurrently with later requests.
  *
- * File operations use Deno's synchronous calls on purpose. An asynchronous call hops to a thread pool and back, which
- * costs more than the system call itself for the small files agents read and write; this process serves nothing else
- * meanwhile, and a call that hangs is ended by the parent's per-request timeout either way. Only directory walks and
- * recursive removals, which can take long, stay asynchronous so that they do not hold up other requests.
+ * Path checks and reads use Deno's synchronous calls on purpose. An asynchronous call hops to a thread pool and back,
+ * which costs more than the system call itself for the small files agents read; this process serves nothing else
+ * meanwhile, and a call that hangs is ended by the parent's per-request timeout either way. Writes, directory walks and
+ * recursive removals, which can wait on the disk or take long, stay asynchronous so that they overlap.
  *
  * @returns A promise that settles when stdin has closed and every request is answered.
  */
@@ -40,6 +40,8 @@ export async function runnerMain(): Promise<void> {
   const MAX_LINK_DEPTH = 40;
   const MAX_WALKED_ENTRIES = 200_000;
   const MAX_LINE_TEXT = 400;
+  const MAX_MATCHED_LINE = 10_000;
+  const BINARY_PROBE_CHARS = 8192;
   // As the model's tools skip them when walking: version control, dependencies and Flue's state.
   const SKIPPED_DIRECTORIES = [".git", "node_modules", ".flue"];
   const encoder = new TextEncoder();
@@ -188,41 +190,42 @@ export async function runnerMain(): Promise<void> {
     return { requested, real };
   }
 
-  // Reads at most `maxReadBytes`, checking the file that was opened, so that a file growing or being swapped after the
-  // check cannot make the read return more.
-  function readBounded(path: string, requested: string): Uint8Array | undefined {
+  // Reads at most `maxReadBytes` however the file changes after the check: a command running meanwhile may grow it or
+  // swap it, and the read stops at the limit either way.
+  function readBounded(path: string, requested: string): Uint8Array {
     const info = Deno.statSync(path);
     if (info.isDirectory) throw new RunnerError("IsADirectory", `"${relative(requested)}" is a directory`);
     if (!info.isFile) throw new RunnerError("NotAFile", `"${relative(requested)}" is not a regular file`);
+    const limit = `the ${config.maxReadBytes} bytes a read may return`;
+    if (info.size > config.maxReadBytes) {
+      throw new RunnerError("FileTooLarge", `File "${relative(requested)}" has ${info.size} bytes, more than ${limit}`);
+    }
     const file = Deno.openSync(path);
     try {
-      const opened = file.statSync();
-      if (!opened.isFile) throw new RunnerError("NotAFile", `"${relative(requested)}" is not a regular file`);
-      if (opened.size > config.maxReadBytes) return undefined;
-      const bytes = new Uint8Array(opened.size + 1);
+      let bytes = new Uint8Array(info.size + 1);
       let length = 0;
       for (;;) {
-        if (length === bytes.length) return undefined;
+        if (length === bytes.length) {
+          if (length > config.maxReadBytes) {
+            throw new RunnerError("FileTooLarge", `File "${relative(requested)}" grew past ${limit} while being read`);
+          }
+          const grown = new Uint8Array(Math.min(length * 2, config.maxReadBytes + 1));
+          grown.set(bytes);
+          bytes = grown;
+        }
         const count = file.readSync(bytes.subarray(length));
         if (count === null) return bytes.subarray(0, length);
         length += count;
+        // A regular file reads short only at its end, which saves asking again to be told so.
+        if (length < bytes.length) return bytes.subarray(0, length);
       }
     } finally {
       file.close();
     }
   }
 
-  function readText(path: string, requested: string): string {
-    const bytes = readBounded(path, requested);
-    if (bytes === undefined) {
-      throw new RunnerError(
-        "FileTooLarge",
-        `File "${relative(requested)}" has more than the ${config.maxReadBytes} bytes a read may return`,
-      );
-    }
-    return decoder.decode(bytes);
-  }
-
+  // The same dialect as `globToRegExp` in `src/tools/_walk.ts`, which a test holds it to: the tools match with that one
+  // when they walk a sandbox themselves, and results must not depend on which of the two ran.
   function compileGlob(pattern: unknown): RegExp {
     if (typeof pattern !== "string" || pattern === "" || pattern.length > 1000 || pattern.includes("\0")) {
       throw new RunnerError("InvalidPattern", `Glob pattern ${JSON.stringify(pattern)} must be 1 to 1000 characters`);
@@ -230,117 +233,176 @@ export async function runnerMain(): Promise<void> {
     if (pattern.startsWith("/")) {
       throw new RunnerError("InvalidPattern", `Glob pattern "${pattern}" must be relative to the search directory`);
     }
-    let source = "";
-    let braceDepth = 0;
-    for (let index = 0; index < pattern.length; index++) {
-      const char = pattern[index];
-      if (char === "*") {
-        if (pattern[index + 1] === "*") {
-          const atStart = index === 0 || pattern[index - 1] === "/";
-          const atEnd = index + 2 === pattern.length || pattern[index + 2] === "/";
-          if (atStart && atEnd) {
-            if (pattern[index + 2] === "/") {
-              source += "(?:[^/]*/)*";
-              index += 2;
-            } else {
-              source += ".*";
-              index += 1;
-            }
-            continue;
-          }
-        }
-        source += "[^/]*";
-      } else if (char === "?") {
-        source += "[^/]";
-      } else if (char === "[") {
-        const close = pattern.indexOf("]", index + 2);
-        if (close === -1) {
-          source += "\\[";
-          continue;
-        }
-        let body = pattern.slice(index + 1, close);
-        const negated = body.startsWith("!") || body.startsWith("^");
-        if (negated) body = body.slice(1);
-        source += `[${negated ? "^" : ""}${body.replace(/[\\\]]/g, "\\$&")}]`;
-        index = close;
-      } else if (char === "{") {
-        braceDepth++;
-        source += "(?:";
-      } else if (char === "}" && braceDepth > 0) {
-        braceDepth--;
-        source += ")";
-      } else if (char === "," && braceDepth > 0) {
-        source += "|";
-      } else if (char === "\\" && index + 1 < pattern.length) {
-        index++;
-        source += pattern[index].replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-      } else {
-        source += char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-      }
-    }
-    if (braceDepth !== 0) throw new RunnerError("InvalidPattern", `Glob pattern "${pattern}" has an unclosed "{"`);
     try {
-      return new RegExp(`^${source}$`);
+      return new RegExp(`^${globSource(pattern)}$`);
     } catch (error) {
       throw new RunnerError("InvalidPattern", `Glob pattern "${pattern}" is invalid: ${(error as Error).message}`);
     }
   }
 
-  // Walks files below `start` without following symlinked directories (which could loop or leave the workspace),
-  // skipping SKIPPED_DIRECTORIES below it and hidden paths. Yields real paths.
-  async function* walkFiles(start: string): AsyncGenerator<string> {
-    const stack = [start];
+  function globSource(glob: string): string {
+    let source = "";
+    let index = 0;
+    while (index < glob.length) {
+      const character = glob[index];
+      if (character === "*") {
+        if (glob[index + 1] === "*") {
+          const atSegmentStart = index === 0 || glob[index - 1] === "/";
+          if (atSegmentStart && glob[index + 2] === "/") {
+            source += "(?:.*/)?";
+            index += 3;
+          } else {
+            source += ".*";
+            index += 2;
+          }
+        } else {
+          source += "[^/]*";
+          index += 1;
+        }
+      } else if (character === "?") {
+        source += "[^/]";
+        index += 1;
+      } else if (character === "[") {
+        const close = glob.indexOf("]", index + 2);
+        if (close === -1) {
+          source += "\\[";
+          index += 1;
+        } else {
+          let body = glob.slice(index + 1, close);
+          const negated = body.startsWith("!") || body.startsWith("^");
+          if (negated) body = body.slice(1);
+          source += `[${negated ? "^" : ""}${body.replaceAll("\\", "\\\\").replaceAll("]", "\\]")}]`;
+          index = close + 1;
+        }
+      } else if (character === "{") {
+        const close = matchingBrace(glob, index);
+        if (close === -1) {
+          source += "\\{";
+          index += 1;
+        } else {
+          source += `(?:${splitAlternatives(glob.slice(index + 1, close)).map(globSource).join("|")})`;
+          index = close + 1;
+        }
+      } else {
+        source += character.replace(/[.+^$()|\\{}[\]]/g, "\\$&");
+        index += 1;
+      }
+    }
+    return source;
+  }
+
+  function matchingBrace(glob: string, open: number): number {
+    let depth = 0;
+    for (let index = open; index < glob.length; index += 1) {
+      if (glob[index] === "{") depth += 1;
+      else if (glob[index] === "}" && --depth === 0) return index;
+    }
+    return -1;
+  }
+
+  function splitAlternatives(body: string): string[] {
+    const parts: string[] = [];
+    let depth = 0;
+    let start = 0;
+    for (let index = 0; index < body.length; index += 1) {
+      if (body[index] === "{") depth += 1;
+      else if (body[index] === "}") depth -= 1;
+      else if (body[index] === "," && depth === 0) {
+        parts.push(body.slice(start, index));
+        start = index + 1;
+      }
+    }
+    parts.push(body.slice(start));
+    return parts;
+  }
+
+  // Walks like the model's tools walk a sandbox (`walkFiles` in `src/tools/_walk.ts`), so that searching here gives
+  // what they would find: breadth first, by name within a directory, regular files only (links and special files are
+  // left out, so no link is followed), not entering SKIPPED_DIRECTORIES below `start`, and leaving out hidden paths.
+  // Yields real paths. `walk.isComplete` turns false when the walk stops at `maxFiles` files or the entry cap.
+  async function* walkFiles(start: string, maxFiles: number, walk: { isComplete: boolean }): AsyncGenerator<string> {
+    const queue = [start];
     let visited = 0;
-    while (stack.length > 0) {
-      const directory = stack.pop() as string;
-      const names: Deno.DirEntry[] = [];
+    let files = 0;
+    for (let next = 0; next < queue.length; next++) {
+      const directory = queue[next];
+      const entries: Deno.DirEntry[] = [];
       try {
-        for await (const entry of Deno.readDir(directory)) names.push(entry);
+        for await (const entry of Deno.readDir(directory)) entries.push(entry);
       } catch (error) {
         if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) continue;
         throw error;
       }
-      names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const subdirectories: string[] = [];
-      for (const entry of names) {
-        if (++visited > MAX_WALKED_ENTRIES) return;
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const entry of entries) {
+        if (++visited > MAX_WALKED_ENTRIES) {
+          walk.isComplete = false;
+          return;
+        }
         const path = directory === "/" ? `/${entry.name}` : `${directory}/${entry.name}`;
         if (matchesEntry(path, config.hiddenPaths) !== undefined) continue;
         if (entry.isDirectory) {
-          if (!SKIPPED_DIRECTORIES.includes(entry.name)) subdirectories.push(path);
-        } else {
+          if (!SKIPPED_DIRECTORIES.includes(entry.name)) queue.push(path);
+        } else if (entry.isFile) {
+          if (files === maxFiles) {
+            walk.isComplete = false;
+            return;
+          }
+          files++;
           yield path;
         }
       }
-      stack.push(...subdirectories.reverse());
     }
   }
 
-  async function glob(request: Record<string, unknown>): Promise<{ paths: string[]; truncated: boolean }> {
+  // Runs a walk to its end without using what it yields, to learn whether it was complete.
+  async function finishWalk(files: AsyncGenerator<string>): Promise<void> {
+    for await (const _ of files) {
+      // Only counted.
+    }
+  }
+
+  async function glob(request: Record<string, unknown>): Promise<unknown> {
     const matcher = compileGlob(request.pattern);
     const limit = positiveInteger(request.maxResults, 1000);
-    const { requested } = await resolve(request.path ?? ".", false);
+    const maxFiles = positiveInteger(request.maxFiles, Infinity);
+    const searched = resolve(request.path ?? ".", false);
+    const walk = { isComplete: true };
+    const result = { paths: [] as string[], truncated: false, isComplete: true, searched: relative(searched.real) };
+    if (!Deno.statSync(searched.real).isDirectory) {
+      // A file is the only candidate, matched by its name, as the tools match it.
+      if (matcher.test(basename(searched.requested))) result.paths.push(result.searched);
+      return result;
+    }
     // Leading segments without wildcards name where to start, so `node_modules/x/**` need not walk the whole tree.
     const segments = (request.pattern as string).split("/");
     let literal = 0;
-    while (literal < segments.length - 1 && !/[*?[{\\]/.test(segments[literal])) literal++;
+    while (literal < segments.length - 1 && !/[*?[{]/.test(segments[literal])) literal++;
     const prefix = segments.slice(0, literal).join("/");
-    let start: string;
-    try {
-      start = (await resolve(prefix === "" ? requested : `${requested}/${prefix}`, false)).real;
-      if (!(await Deno.stat(start)).isDirectory) return { paths: [], truncated: false };
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return { paths: [], truncated: false };
-      throw error;
+    let start = searched.real;
+    if (prefix !== "") {
+      try {
+        start = resolve(`${searched.requested}/${prefix}`, false).real;
+        if (!Deno.statSync(start).isDirectory) return result;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return result;
+        throw error;
+      }
     }
-    const paths: string[] = [];
-    for await (const file of walkFiles(start)) {
+    const files = walkFiles(start, maxFiles, walk);
+    for await (const file of files) {
       const below = file.slice(start.length + 1);
       if (!matcher.test(prefix === "" ? below : `${prefix}/${below}`)) continue;
-      if (paths.length === limit) return { paths: paths.sort(), truncated: true };
-      paths.push(relative(file));
+      if (result.paths.length === limit) {
+        result.truncated = true;
+        await finishWalk(files);
+        break;
+      }
+      result.paths.push(relative(file));
     }
-    return { paths: paths.sort(), truncated: false };
+    result.paths.sort();
+    result.isComplete = walk.isComplete;
+    return result;
   }
 
   async function grep(request: Record<string, unknown>): Promise<unknown> {
@@ -362,39 +424,69 @@ export async function runnerMain(): Promise<void> {
     const filter = request.glob === undefined ? undefined : compileGlob(request.glob);
     const filterByName = typeof request.glob === "string" && !request.glob.includes("/");
     const limit = positiveInteger(request.maxMatches, 200);
-    const { real: base } = await resolve(request.path ?? ".", false);
-    const info = await Deno.stat(base);
-    const files = info.isDirectory ? walkFiles(base) : (async function* () {
+    const maxFiles = positiveInteger(request.maxFiles, Infinity);
+    const maxFileBytes = positiveInteger(request.maxFileBytes, config.maxReadBytes);
+    const maxTotalBytes = positiveInteger(request.maxTotalBytes, Infinity);
+    const maxLineLength = positiveInteger(request.maxLineLength, MAX_LINE_TEXT);
+    const { requested, real: base } = resolve(request.path ?? ".", false);
+    const walk = { isComplete: true };
+    const files = Deno.statSync(base).isDirectory ? walkFiles(base, maxFiles, walk) : (async function* () {
       yield base;
     })();
-    const matches: { path: string; line: number; text: string }[] = [];
-    for await (const file of files) {
+    const result = {
+      matches: [] as { path: string; line: number; text: string; length: number }[],
+      truncated: false,
+      isComplete: true,
+      searched: relative(base),
+      filesOverSize: 0,
+      bytesSearched: 0,
+      stoppedAtBytes: false,
+    };
+    search: for await (const file of files) {
       if (filter !== undefined) {
-        const subject = filterByName || file === base ? basename(file) : file.slice(base.length + 1);
+        const subject = file === base
+          ? basename(requested)
+          : filterByName
+          ? basename(file)
+          : file.slice(base.length + 1);
         if (!filter.test(subject)) continue;
       }
-      let bytes: Uint8Array;
+      let text: string;
       try {
-        // A link met in the walk is searched only when it resolves inside the workspace, and then at its real path.
-        const real = await Deno.realPath(file);
+        // Checked again at the file itself: a command may have put a link in its place since the walk saw it.
+        const real = Deno.realPathSync(file);
         if (config.checkPaths && (!isInside(root, real) || matchesEntry(real, config.hiddenPaths))) continue;
-        const fileInfo = await Deno.stat(real);
-        if (!fileInfo.isFile || fileInfo.size > config.maxReadBytes) continue;
-        bytes = await Deno.readFile(real);
+        const { size } = Deno.statSync(real);
+        if (size > maxFileBytes) {
+          result.filesOverSize++;
+          continue;
+        }
+        if (result.bytesSearched + size > maxTotalBytes) {
+          result.stoppedAtBytes = true;
+          break;
+        }
+        result.bytesSearched += size;
+        text = decoder.decode(readBounded(real, file));
       } catch {
         continue;
       }
-      if (bytes.subarray(0, 8000).includes(0)) continue;
-      const lines = new TextDecoder().decode(bytes).split(/\r?\n/);
+      if (text.slice(0, BINARY_PROBE_CHARS).includes("\0")) continue;
+      const lines = text.split("\n");
       for (let index = 0; index < lines.length; index++) {
-        regex.lastIndex = 0;
-        if (!regex.test(lines[index])) continue;
-        if (matches.length === limit) return { matches, truncated: true };
-        const text = lines[index].length > MAX_LINE_TEXT ? `${lines[index].slice(0, MAX_LINE_TEXT)}...` : lines[index];
-        matches.push({ path: relative(file), line: index + 1, text });
+        const line = lines[index].endsWith("\r") ? lines[index].slice(0, -1) : lines[index];
+        // Matched on a bounded prefix, so that a pathological pattern meets bounded input.
+        if (!regex.test(line.length > MAX_MATCHED_LINE ? line.slice(0, MAX_MATCHED_LINE) : line)) continue;
+        if (result.matches.length === limit) {
+          result.truncated = true;
+          await finishWalk(files);
+          break search;
+        }
+        const shown = line.length > maxLineLength ? `${line.slice(0, maxLineLength)}...` : line;
+        result.matches.push({ path: relative(file), line: index + 1, text: shown, length: line.length });
       }
     }
-    return { matches, truncated: false };
+    result.isComplete = walk.isComplete;
+    return result;
   }
 
   function positiveInteger(value: unknown, fallback: number): number {
@@ -405,26 +497,22 @@ export async function runnerMain(): Promise<void> {
     return value;
   }
 
-  async function handle(request: Record<string, unknown>): Promise<unknown> {
+  // Answers at once, or with a promise for the operations that stay asynchronous.
+  function handle(request: Record<string, unknown>): unknown {
     switch (request.op) {
       case "ping":
         return "pong";
       case "readFile": {
-        const { requested, real } = await resolve(request.path, false);
-        return await readText(real, requested);
+        const { requested, real } = resolve(request.path, false);
+        return decoder.decode(readBounded(real, requested));
       }
-      case "writeFile": {
-        if (typeof request.content !== "string") throw new RunnerError("InvalidRequest", "Content must be a string");
-        const { real } = await resolve(request.path, true);
-        await Deno.mkdir(dirname(real), { recursive: true });
-        await Deno.writeTextFile(real, request.content);
-        return null;
-      }
+      case "writeFile":
+        return writeText(request.path, request.content);
       case "stat": {
-        const entry = await resolveEntry(request.path, false);
-        const link = await Deno.lstat(entry.real);
-        const { real } = await resolve(request.path, false);
-        const info = link.isSymlink ? await Deno.stat(real) : link;
+        const entry = resolveEntry(request.path, false);
+        const link = Deno.lstatSync(entry.real);
+        // Only a link needs resolving again; anything else is where its resolved parent says.
+        const info = link.isSymlink ? Deno.statSync(resolve(request.path, false).real) : link;
         return {
           isFile: info.isFile,
           isDirectory: info.isDirectory,
@@ -434,9 +522,9 @@ export async function runnerMain(): Promise<void> {
         };
       }
       case "readdir": {
-        const { real } = await resolve(request.path, false);
+        const { real } = resolve(request.path, false);
         const entries = [];
-        for await (const entry of Deno.readDir(real)) {
+        for (const entry of Deno.readDirSync(real)) {
           const path = `${real}/${entry.name}`;
           if (matchesEntry(path, config.hiddenPaths) !== undefined) continue;
           entries.push({
@@ -449,15 +537,8 @@ export async function runnerMain(): Promise<void> {
         return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       }
       case "exists": {
-        let real: string;
         try {
-          real = (await resolve(request.path, false)).real;
-        } catch (error) {
-          if (error instanceof Deno.errors.NotFound) return false;
-          throw error;
-        }
-        try {
-          await Deno.lstat(real);
+          Deno.lstatSync(resolve(request.path, false).real);
           return true;
         } catch (error) {
           if (error instanceof Deno.errors.NotFound) return false;
@@ -465,28 +546,44 @@ export async function runnerMain(): Promise<void> {
         }
       }
       case "mkdir": {
-        const { real } = await resolve(request.path, true);
-        await Deno.mkdir(real, { recursive: true });
+        const { real } = resolve(request.path, true);
+        Deno.mkdirSync(real, { recursive: true });
         return null;
       }
       case "remove": {
-        const { requested, real } = await resolveEntry(request.path, true);
+        const { requested, real } = resolveEntry(request.path, true);
         if (requested === root || real === root) {
           throw denied(
             `removal of the workspace root`,
             "Removing the workspace root is refused: remove what is inside it",
           );
         }
-        await Deno.remove(real, { recursive: request.recursive === true });
+        if (request.recursive === true) return Deno.remove(real, { recursive: true }).then(() => null);
+        Deno.removeSync(real);
         return null;
       }
       case "glob":
-        return await glob(request);
+        return glob(request);
       case "grep":
-        return await grep(request);
+        return grep(request);
       default:
         throw new RunnerError("InvalidRequest", `Unknown operation ${JSON.stringify(request.op)}`);
     }
+  }
+
+  // Writes stay asynchronous: writing over an existing file can wait on the disk, and several writes then overlap.
+  async function writeText(path: unknown, content: unknown): Promise<null> {
+    if (typeof content !== "string") throw new RunnerError("InvalidRequest", "Content must be a string");
+    const { real } = resolve(path, true);
+    try {
+      await Deno.writeTextFile(real, content);
+    } catch (error) {
+      // Parents are created only when missing, which saves a call on every write into an existing directory.
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      Deno.mkdirSync(dirname(real), { recursive: true });
+      await Deno.writeTextFile(real, content);
+    }
+    return null;
   }
 
   function describe(error: unknown): Record<string, unknown> {
@@ -502,38 +599,75 @@ export async function runnerMain(): Promise<void> {
     return { name: "Error", message: String(error) };
   }
 
-  async function answer(line: string): Promise<void> {
+  // Replies to the requests of one chunk are written together, so that a burst of requests costs one write instead of
+  // one each. The write blocks: the parent reads without pause, and this process has nothing else to do meanwhile.
+  const outgoing: string[] = [];
+  let flushScheduled = false;
+
+  function reply(message: Record<string, unknown>): void {
+    outgoing.push(JSON.stringify(message));
+    if (flushScheduled) return;
+    flushScheduled = true;
+    queueMicrotask(flush);
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    if (outgoing.length === 0) return;
+    const bytes = encoder.encode(`${outgoing.join("\n")}\n`);
+    outgoing.length = 0;
+    try {
+      for (let written = 0; written < bytes.length;) written += Deno.stdout.writeSync(bytes.subarray(written));
+    } catch {
+      // The parent is gone; nobody is left to answer.
+      Deno.exit(1);
+    }
+  }
+
+  const inFlight = new Set<Promise<void>>();
+
+  function answer(line: string): void {
     let id: unknown = null;
-    let reply: Record<string, unknown>;
     try {
       const request = JSON.parse(line);
       if (typeof request !== "object" || request === null) throw new RunnerError("InvalidRequest", "Not an object");
       id = request.id;
-      reply = { id, ok: true, value: await handle(request) };
+      const value = handle(request);
+      if (!(value instanceof Promise)) return reply({ id, ok: true, value });
+      const task = value.then(
+        (value) => reply({ id, ok: true, value }),
+        (error) => reply({ id, ok: false, error: describe(error) }),
+      );
+      inFlight.add(task);
+      task.finally(() => inFlight.delete(task));
     } catch (error) {
-      reply = { id, ok: false, error: describe(error) };
+      reply({ id, ok: false, error: describe(error) });
     }
-    await writer.write(encoder.encode(`${JSON.stringify(reply)}\n`));
   }
 
-  const inFlight = new Set<Promise<void>>();
-  let buffered = "";
-  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
-    let newline = buffered.indexOf("\n");
-    while (newline !== -1) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim() !== "") {
-        const task = answer(line).catch(() => Deno.exit(1));
-        inFlight.add(task);
-        task.finally(() => inFlight.delete(task));
-      }
-      newline = buffered.indexOf("\n");
+  // While nothing asynchronous is under way there is nothing to do but wait for the parent, so stdin is then read
+  // synchronously, which answers sooner than a read handed to a thread pool. Only the new chunk is searched for a
+  // newline (JSON text has none inside), so a long line costs time linear in its length however many chunks it spans.
+  const chunk = new Uint8Array(64 * 1024);
+  const partial: string[] = [];
+  const stdinDecoder = new TextDecoder();
+  for (;;) {
+    const count = inFlight.size === 0 ? Deno.stdin.readSync(chunk) : await Deno.stdin.read(chunk);
+    if (count === null) break;
+    const text = stdinDecoder.decode(chunk.subarray(0, count), { stream: true });
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", start)) {
+      partial.push(text.slice(start, newline));
+      const line = partial.join("");
+      partial.length = 0;
+      start = newline + 1;
+      if (line !== "") answer(line);
     }
+    if (start < text.length) partial.push(text.slice(start));
+    // A synchronous read next would hold back the microtask that writes these replies.
+    flush();
   }
   await Promise.allSettled([...inFlight]);
-  await writer.close();
 }
 
 /**

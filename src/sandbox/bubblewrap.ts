@@ -63,7 +63,8 @@ const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/se
 /**
  * Builds the arguments for `bwrap` (without the `bwrap` program itself).
  *
- * Every namespace is unshared (`--unshare-all`; `--share-net` only with `allowNet`), the sandbox dies with its parent
+ * Every namespace is unshared (`--unshare-all`; `--share-net` only with `allowNet`), every capability is dropped (as
+ * root, bwrap would otherwise keep most of them inside the user namespace), the sandbox dies with its parent
  * and gets a new session (so it cannot push keystrokes into the caller's terminal), and the environment is cleared
  * and set to `PATH=/usr/local/bin:/usr/bin:/bin`, `HOME=/tmp`, `LANG=C.UTF-8`, git hardening and the granted values.
  * Visible: `/usr` and the `/bin`, `/sbin`, `/lib*` links or directories, read-only; a minimal `/etc` (`resolv.conf`
@@ -113,6 +114,9 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
   const args = ["--unshare-all", "--unshare-user"];
   if (policy.allowNet) args.push("--share-net");
   if (options.disableNestedUserNamespaces ?? true) args.push("--disable-userns");
+  // Run as root, bwrap leaves the command nearly every capability inside its user namespace (CAP_SYS_ADMIN among
+  // them); none is needed, and without them root in the sandbox cannot mount, unshare or trace.
+  args.push("--cap-drop", "ALL");
   args.push("--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox");
   args.push("--ro-bind", "/usr", "/usr");
   for (const dir of options.systemDirs ?? detectSystemDirs()) {
@@ -148,7 +152,9 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
 function inSandbox(workspace: string, path: string): string {
   const normal = normalizePath(path);
   if (!path.startsWith("/") || normal === workspace || !isInsideOrEqual(workspace, normal)) {
-    throw new TypeError(`Protected path "${path}" is not inside the workspace "${workspace}": pass a host path below it`);
+    throw new TypeError(
+      `Protected path "${path}" is not inside the workspace "${workspace}": pass a host path below it`,
+    );
   }
   return WORKSPACE_ALIAS + normal.slice(workspace === "/" ? 0 : workspace.length);
 }

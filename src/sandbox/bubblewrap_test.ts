@@ -47,6 +47,7 @@ Deno.test("bubblewrapArgs() unshares every namespace, dies with its parent and s
     assert.ok(args.includes(flag), flag);
   }
   assert.ok(!args.includes("--share-net"));
+  assert.deepEqual(valuesOf(args, "--cap-drop", 1), [["ALL"]]);
 });
 
 Deno.test("bubblewrapArgs() shares the network, resolv.conf and hosts only with allowNet", () => {
@@ -66,6 +67,38 @@ Deno.test("bubblewrapArgs() binds the workspace at /workspace read-only unless a
   assert.deepEqual(valuesOf(build(), "--bind", 2), []);
   const writable = build({ policy: { allowWrite: true, allowNet: false } });
   assert.deepEqual(valuesOf(writable, "--bind", 2), [["/srv/ws", "/workspace"]]);
+});
+
+Deno.test("bubblewrapArgs() mounts protected paths read-only or hidden after the writable workspace", () => {
+  const args = build({
+    policy: { allowWrite: true, allowNet: false },
+    readOnlyPaths: ["/srv/ws/.git", "/srv/ws/vendor/lib/.git"],
+    hiddenPaths: ["/srv/ws/.flue"],
+  });
+  const workspaceAt = args.indexOf("--bind");
+  const gitAt = args.indexOf("/srv/ws/.git");
+  assert.ok(workspaceAt < gitAt);
+  assert.deepEqual(args.slice(gitAt - 1, gitAt + 2), ["--ro-bind", "/srv/ws/.git", "/workspace/.git"]);
+  assert.deepEqual(valuesOf(args, "--ro-bind", 2).slice(-2), [
+    ["/srv/ws/.git", "/workspace/.git"],
+    ["/srv/ws/vendor/lib/.git", "/workspace/vendor/lib/.git"],
+  ]);
+  const hiddenAt = args.indexOf("/workspace/.flue");
+  assert.ok(workspaceAt < hiddenAt);
+  assert.deepEqual(args.slice(hiddenAt - 1, hiddenAt + 3), [
+    "--tmpfs",
+    "/workspace/.flue",
+    "--remount-ro",
+    "/workspace/.flue",
+  ]);
+  assert.ok(args.indexOf("--remount-ro") < args.lastIndexOf("--remount-ro"), "the root is remounted read-only as well");
+});
+
+Deno.test("bubblewrapArgs() refuses protected paths that are not below the workspace", () => {
+  for (const path of ["/srv/ws", "/srv/other/.git", "/srv/ws/../x", "relative/.git"]) {
+    assert.throws(() => build({ readOnlyPaths: [path] }), TypeError, path);
+    assert.throws(() => build({ hiddenPaths: [path] }), TypeError, path);
+  }
 });
 
 Deno.test("bubblewrapArgs() shows only system directories and a minimal /etc, read-only", () => {

@@ -41,21 +41,31 @@ export interface DenoRunnerOptions {
 
 /** Options of {@linkcode DenoRunner.glob}. */
 export interface GlobOptions {
-  /** The directory to search, relative to the workspace; the pattern is matched against paths relative to it. */
+  /**
+   * The file or directory to search, relative to the workspace; the pattern is matched against paths relative to it. A
+   * file is the only candidate, matched by its name. Default the workspace root.
+   */
   path?: string;
   /** Most paths returned. Default 1000. */
   maxResults?: number;
+  /** Most files looked at, in walk order; see {@linkcode GlobResult.isComplete}. Default no limit but the walk's own. */
+  maxFiles?: number;
 }
 
 /** What {@linkcode DenoRunner.glob} found. */
 export interface GlobResult {
   /**
-   * Matching files and links, relative to the workspace root, sorted. `.git`, `node_modules` and `.flue` directories
-   * below the search directory are not entered.
+   * Matching regular files, relative to the workspace root, sorted. The walk goes breadth first and by name, leaves out
+   * links and special files, does not enter `.git`, `node_modules` and `.flue` below the directory it starts in, and
+   * starts in the leading directories the pattern names without wildcards.
    */
   paths: string[];
   /** Whether more matched than `maxResults`. */
   truncated: boolean;
+  /** Whether every file was looked at: false when the walk stopped at `maxFiles` files or at 200,000 entries. */
+  isComplete: boolean;
+  /** The path searched, relative to the workspace root, with links resolved (`.` for the root). */
+  searched: string;
 }
 
 /** Options of {@linkcode DenoRunner.grep}. */
@@ -68,6 +78,14 @@ export interface GrepOptions {
   ignoreCase?: boolean;
   /** Most matches returned. Default 200. */
   maxMatches?: number;
+  /** Most files looked at, in walk order (filtered out or not). Default no limit but the walk's own. */
+  maxFiles?: number;
+  /** Files larger than this many bytes are skipped and counted. Default the runner's read limit. */
+  maxFileBytes?: number;
+  /** The search stops before a file that would take the bytes searched past this. Default no limit. */
+  maxTotalBytes?: number;
+  /** Characters of a matching line returned. Default 400. */
+  maxLineLength?: number;
 }
 
 /** One matching line. */
@@ -76,19 +94,32 @@ export interface GrepMatch {
   path: string;
   /** The line number, from 1. */
   line: number;
-  /** The line's text, cut after 400 characters. */
+  /** The line's text without its line break, cut after `maxLineLength` characters with `...` appended. */
   text: string;
+  /** The line's whole length in characters, also when `text` was cut. */
+  length: number;
 }
 
 /**
- * What {@linkcode DenoRunner.grep} found. Binary files, files over the read limit, links that leave the workspace, and
- * `.git`, `node_modules` and `.flue` directories below the search directory are skipped.
+ * What {@linkcode DenoRunner.grep} found. Files are walked as {@linkcode GlobResult.paths} describes (without starting
+ * deeper); binary files (a NUL in the first 8192 characters) and files over the read limit are skipped. A pattern is
+ * tried on the first 10,000 characters of a line, so that a pathological one meets bounded input.
  */
 export interface GrepResult {
   /** The matches in walk order. */
   matches: GrepMatch[];
   /** Whether the search stopped at `maxMatches`. */
   truncated: boolean;
+  /** Whether every file was looked at or counted: false when the walk stopped at `maxFiles` files or 200,000 entries. */
+  isComplete: boolean;
+  /** The path searched, relative to the workspace root, with links resolved (`.` for the root). */
+  searched: string;
+  /** How many files were skipped for being larger than `maxFileBytes`. */
+  filesOverSize: number;
+  /** The bytes of the files searched. */
+  bytesSearched: number;
+  /** Whether the search stopped before a file that would have passed `maxTotalBytes`. */
+  stoppedAtBytes: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -263,7 +294,8 @@ export class DenoRunner {
   }
 
   /**
-   * Finds files whose path matches a glob (`*`, `?`, `**`, `[abc]`, `{a,b}`). Symlinked directories are not followed.
+   * Finds files whose path matches a glob: `*` and `?` stay within a path segment, `**` spans segments (`**\/` also
+   * matches none), `[abc]`/`[!abc]` are classes and `{a,b}` alternatives. No link is followed.
    *
    * @param pattern The glob, relative to `options.path`.
    * @param options Where to search and how many to return.
@@ -274,6 +306,7 @@ export class DenoRunner {
       pattern,
       path: this.#inside(options.path ?? "."),
       maxResults: options.maxResults,
+      maxFiles: options.maxFiles,
     }) as GlobResult;
   }
 
@@ -281,7 +314,7 @@ export class DenoRunner {
    * Searches text files for lines matching a regular expression.
    *
    * @param pattern A JavaScript regular expression.
-   * @param options Where to search, a file filter, case and a cap.
+   * @param options Where to search, a file filter, case and limits.
    * @returns The matching lines.
    */
   async grep(pattern: string, options: GrepOptions = {}): Promise<GrepResult> {
@@ -291,6 +324,10 @@ export class DenoRunner {
       glob: options.glob,
       ignoreCase: options.ignoreCase === true,
       maxMatches: options.maxMatches,
+      maxFiles: options.maxFiles,
+      maxFileBytes: options.maxFileBytes,
+      maxTotalBytes: options.maxTotalBytes,
+      maxLineLength: options.maxLineLength,
     }) as GrepResult;
   }
 

@@ -228,7 +228,12 @@ Deno.test("DenoRunner.glob() matches *, **, ?, classes and braces, and skips dep
     assert.deepEqual((await runner.glob("x?.[a-z]xt")).paths, ["x1.txt"]);
     assert.deepEqual((await runner.glob("*.ts", { path: "src" })).paths, ["src/c.ts"]);
     assert.deepEqual((await runner.glob("node_modules/x/*.ts")).paths, ["node_modules/x/f.ts"]);
-    assert.deepEqual(await runner.glob("**/*", { maxResults: 2 }), { paths: ["a.ts", "b.js"], truncated: true });
+    assert.deepEqual(await runner.glob("**/*", { maxResults: 2 }), {
+      paths: ["a.ts", "b.js"],
+      truncated: true,
+      isComplete: true,
+      searched: ".",
+    });
     await assert.rejects(runner.glob("/etc/*"), SyntaxError);
     await assert.rejects(runner.glob("../*"), PolicyDeniedError);
   });
@@ -243,15 +248,108 @@ Deno.test("DenoRunner.grep() returns file, line and text, and skips binaries and
     await Deno.writeTextFile(`${outside}/secret.txt`, "TODO secret");
     await Deno.symlink(`${outside}/secret.txt`, `${workspace}/secret-link.txt`);
     const runner = await start();
-    assert.deepEqual((await runner.grep("TODO")).matches, [{ path: "src/a.ts", line: 2, text: "// TODO fix" }]);
+    assert.deepEqual((await runner.grep("TODO")).matches, [
+      { path: "src/a.ts", line: 2, text: "// TODO fix", length: 11 },
+    ]);
     assert.deepEqual((await runner.grep("todo", { ignoreCase: true, glob: "*.md" })).matches, [
-      { path: "notes.md", line: 1, text: "todo: write docs" },
+      { path: "notes.md", line: 1, text: "todo: write docs", length: 16 },
     ]);
     assert.deepEqual(await runner.grep("const \\w+", { path: "src/a.ts", maxMatches: 1 }), {
-      matches: [{ path: "src/a.ts", line: 1, text: "const one = 1;" }],
+      matches: [{ path: "src/a.ts", line: 1, text: "const one = 1;", length: 14 }],
       truncated: true,
+      isComplete: true,
+      searched: "src/a.ts",
+      filesOverSize: 0,
+      bytesSearched: 42,
+      stoppedAtBytes: false,
     });
     await assert.rejects(runner.grep("(unclosed"), SyntaxError);
+  });
+});
+
+Deno.test("DenoRunner.glob() walks breadth first within maxFiles, leaves links out and reports what it searched", async () => {
+  await withScene(async ({ workspace, outside, start }) => {
+    for (const path of ["b.txt", "a/z.txt", "a/b/y.txt", "c.txt"]) {
+      await Deno.mkdir(`${workspace}/${path}`.replace(/\/[^/]+$/, ""), { recursive: true });
+      await Deno.writeTextFile(`${workspace}/${path}`, "");
+    }
+    await Deno.symlink("c.txt", `${workspace}/inside-link.txt`);
+    await Deno.symlink(`${outside}/secret.txt`, `${workspace}/outside-link.txt`);
+    await Deno.symlink("a", `${workspace}/dir-link`);
+    const runner = await start();
+    // Breadth first: the two files at the top come before any file below.
+    assert.deepEqual(await runner.glob("**", { maxFiles: 2 }), {
+      paths: ["b.txt", "c.txt"],
+      truncated: false,
+      isComplete: false,
+      searched: ".",
+    });
+    assert.deepEqual((await runner.glob("**")).paths, ["a/b/y.txt", "a/z.txt", "b.txt", "c.txt"]);
+    assert.deepEqual(await runner.glob("*.txt", { path: "dir-link" }), {
+      paths: ["a/z.txt"],
+      truncated: false,
+      isComplete: true,
+      searched: "a",
+    });
+    // A file is its only candidate, matched by its name.
+    assert.deepEqual((await runner.glob("*.txt", { path: "a/z.txt" })).paths, ["a/z.txt"]);
+    assert.deepEqual((await runner.glob("*.md", { path: "a/z.txt" })).paths, []);
+    await assert.rejects(runner.glob("*", { path: "missing" }), Deno.errors.NotFound);
+    await assert.rejects(runner.glob("*", { path: "outside-link.txt" }), isPolicyDenial("none", /leaves/));
+    await assert.rejects(runner.glob("*", { maxFiles: 0 }), TypeError);
+  });
+});
+
+Deno.test("DenoRunner.grep() counts files over maxFileBytes, stops at maxTotalBytes and cuts lines", async () => {
+  await withScene(async ({ workspace, start }) => {
+    await Deno.writeTextFile(`${workspace}/a.txt`, "needle one\r\n");
+    await Deno.writeTextFile(`${workspace}/b.txt`, `needle ${"x".repeat(40)}\n`);
+    await Deno.writeTextFile(`${workspace}/c.txt`, "needle three\n");
+    await Deno.symlink("a.txt", `${workspace}/link.txt`);
+    const runner = await start();
+    const bounded = await runner.grep("needle", { maxFileBytes: 20, maxTotalBytes: 15, maxLineLength: 10 });
+    assert.deepEqual(bounded, {
+      matches: [{ path: "a.txt", line: 1, text: "needle one", length: 10 }],
+      truncated: false,
+      isComplete: true,
+      searched: ".",
+      filesOverSize: 1,
+      bytesSearched: 12,
+      stoppedAtBytes: true,
+    });
+    const cut = await runner.grep("needle", { path: "b.txt", maxLineLength: 10 });
+    assert.deepEqual(cut.matches, [{ path: "b.txt", line: 1, text: "needle xxx...", length: 47 }]);
+    // The walk goes on after maxMatches, without reading, to tell whether it saw every file.
+    const capped = await runner.grep("needle", { maxMatches: 1, maxFiles: 2 });
+    assert.deepEqual([capped.truncated, capped.isComplete, capped.matches.length], [true, false, 1]);
+    assert.deepEqual((await runner.grep("needle", { maxMatches: 1, maxFiles: 3 })).isComplete, true);
+  });
+});
+
+Deno.test({
+  name: "DenoRunner refuses to read a FIFO instead of waiting on it",
+  ignore: !isLinux,
+  async fn() {
+    await withScene(async ({ workspace, start }) => {
+      const made = await new Deno.Command("mkfifo", { args: [`${workspace}/pipe`] }).output();
+      assert.ok(made.success);
+      const runner = await start({ requestTimeoutMs: 5_000 });
+      await assert.rejects(runner.readFile("pipe"), /not a regular file/);
+      assert.deepEqual((await runner.grep("x")).matches, []);
+    });
+  },
+});
+
+Deno.test("DenoRunner carries long and multi-byte contents intact across many pipe chunks", async () => {
+  await withScene(async ({ start }) => {
+    const runner = await start();
+    // Several 64 KiB chunks each way, with multi-byte characters falling across chunk boundaries.
+    const content = "ab\u00e9\u20ac\ud83d\ude00\n".repeat(60_000);
+    await Promise.all([runner.writeFile("big.txt", content), runner.writeFile("small.txt", "small")]);
+    const [big, small] = await Promise.all([runner.readFile("big.txt"), runner.readFile("small.txt")]);
+    assert.equal(big.length, content.length);
+    assert.ok(big === content);
+    assert.equal(small, "small");
   });
 });
 

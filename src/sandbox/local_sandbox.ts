@@ -10,9 +10,12 @@ import { openWorkspaceSandbox, validateSandboxContext, type WorkspaceSandbox } f
 
 /**
  * Creates a `local` sandbox over `context.projectDir`. Because the project holds more than the agent's work, the file
- * API refuses writes into `.git/` (whose config can make git run commands) and hides `.flue/` and the state directory
- * (other sessions' history and workspaces) from reads and writes alike. File operations run in a Deno subprocess
- * limited to the project directory.
+ * API refuses writes into `.git/` (whose config and hooks can make git run commands, the user's own git included) and
+ * hides `.flue/` and the state directory (other sessions' history and workspaces) from reads and writes alike.
+ * Commands get the same protections from bubblewrap: `.git` is mounted read-only, so git commands that write it
+ * (`add`, `commit`, `init`) fail while `status`, `log` and `diff` work, and with `allowWrite` a missing `.git` is
+ * created empty first so that no command can plant one; `.flue/` and the state directory appear empty and read-only.
+ * File operations run in a Deno subprocess limited to the project directory.
  *
  * Needs `--allow-read` (and `--allow-write` with `allowWrite`) for the project directory and `--allow-run` for deno.
  *

@@ -3,6 +3,7 @@ import { PolicyDeniedError } from "../errors.ts";
 import { createLocalSandbox } from "./local_sandbox.ts";
 import { DENY_ALL_POLICY, type SandboxContext, type SandboxPolicy } from "./sandbox.ts";
 import type { WorkspaceSandbox } from "./workspace_sandbox.ts";
+import { isBubblewrapAvailable } from "./run_command.ts";
 
 const WRITE_POLICY: SandboxPolicy = { ...DENY_ALL_POLICY, allowWrite: true };
 
@@ -100,4 +101,24 @@ Deno.test("createLocalSandbox() refuses writes without allowWrite and writes not
     assert.equal(await Deno.readTextFile(`${projectDir}/AGENTS.md`), "Be brief.");
     assert.equal(await sandbox.exists("src"), false);
   });
+});
+
+Deno.test({
+  name: "createLocalSandbox() keeps .git read-only and the state directory hidden for commands too",
+  ignore: !(await isBubblewrapAvailable()),
+  fn: () =>
+    withProject(async ({ projectDir, open }) => {
+      const sandbox = await open({
+        policy: { ...WRITE_POLICY, allowShell: true, allowedCommands: ["cat", "touch", "ls"] },
+      });
+      const hook = await sandbox.exec("touch .git/hooks-planted");
+      assert.match(hook.stderr, /Read-only file system/);
+      const state = await sandbox.exec("cat .flue/store.db");
+      assert.match(state.stderr, /No such file or directory/);
+      assert.doesNotMatch(state.stdout, /other sessions/);
+      assert.equal((await sandbox.exec("touch src.ts")).exitCode, 0);
+      assert.deepEqual((await Array.fromAsync(Deno.readDir(`${projectDir}/.git`))).map((entry) => entry.name), [
+        "config",
+      ]);
+    }),
 });

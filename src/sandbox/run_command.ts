@@ -16,6 +16,8 @@ import { sandboxInitPid, watchProcessCount } from "./_command_process_limit.ts";
 import { isInsideOrEqual, resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
 import { type ProtectedPaths, resolveProtectedMounts } from "./_protected_mounts.ts";
 
+export type { ProtectedPaths } from "./_protected_mounts.ts";
+
 /** Options of {@linkcode runCommand}. */
 export interface RunCommandOptions {
   /** The workspace's absolute host path. */
@@ -70,9 +72,9 @@ export async function isBubblewrapAvailable(bubblewrapPath?: string): Promise<bo
  * Runs a command string in the workspace under the policy.
  *
  * The command is planned by `planCommand()` (so policy denials throw before anything runs), then started under
- * bubblewrap (see `bubblewrapArgs()`) with `stdin` closed. stdout and stderr are read as they come and kept up to
- * `maxOutputBytes` each, with `[output truncated: N more bytes]` appended. On timeout or abort the sandbox and every
- * process in it are killed at once, and the output so far is returned.
+ * bubblewrap (see `bubblewrapArgs()`) with `stdin` closed and `protectedPaths` mounted read-only or hidden. stdout and
+ * stderr are read as they come and kept up to `maxOutputBytes` each, with `[output truncated: N more bytes]` appended.
+ * On timeout or abort the sandbox and every process in it are killed at once, and the output so far is returned.
  *
  * Needs `--allow-run` (unscoped for the unconfined mode, which kills a process group), read access to the workspace,
  * `/proc` and the system directories, and write access to the temporary directory (for the sandbox's `/etc/passwd`).
@@ -93,7 +95,8 @@ export async function isBubblewrapAvailable(bubblewrapPath?: string): Promise<bo
  * @param command The command string.
  * @param options Workspace, policy and limits.
  * @returns What the command did.
- * @throws {PolicyDeniedError} When the policy refuses the command or `cwd` leaves the workspace.
+ * @throws {PolicyDeniedError} When the policy refuses the command, `cwd` leaves the workspace or lies in a hidden path,
+ *   or a read-only protected path is a symbolic link (which a command could replace).
  * @throws {SandboxUnavailableError} When bubblewrap or prlimit is missing, unless `isolation` is `unconfined`.
  * @throws {AbortError} When `signal` is already aborted.
  */

@@ -290,6 +290,31 @@ confinedTest(
   },
 );
 
+confinedTest("runCommand() keeps protected paths read-only or hidden from commands", async (workspace) => {
+  await Deno.mkdir(`${workspace}/.git/hooks`, { recursive: true });
+  await Deno.mkdir(`${workspace}/.flue`);
+  await Deno.writeTextFile(`${workspace}/.flue/history.db`, "other sessions");
+  const rules = policy(["ls", "touch", "cat", "mv"], { allowWrite: true });
+  const protectedPaths = { readOnly: [".git"], hidden: [".flue"] };
+  const run = (command: string, cwd?: string) => runCommand(command, { workspace, policy: rules, protectedPaths, cwd });
+
+  const hook = await run("touch .git/hooks/pre-commit");
+  assert.match(hook.stderr, /Read-only file system/);
+  assert.match((await run("mv .git moved")).stderr, /Device or resource busy/);
+  assert.equal((await run("ls -A .flue")).stdout, "");
+  assert.match((await run("cat .flue/history.db")).stderr, /No such file or directory/);
+  assert.match((await run("touch .flue/planted")).stderr, /Read-only file system/);
+  await assert.rejects(
+    run("ls", ".flue"),
+    (error: unknown) => error instanceof PolicyDeniedError && /hidden/.test(error.message),
+  );
+  assert.equal((await run("touch elsewhere.txt")).exitCode, 0);
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(`${workspace}/.git/hooks`)), []);
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(`${workspace}/.flue`))).map((entry) => entry.name), [
+    "history.db",
+  ]);
+});
+
 confinedTest("runCommand() keeps git from running a repository's fsmonitor command", async (workspace) => {
   const git = (...args: string[]) =>
     new Deno.Command("git", { args, cwd: workspace, env: { GIT_CONFIG_NOSYSTEM: "1", HOME: workspace } }).output();

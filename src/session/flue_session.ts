@@ -8,7 +8,7 @@
 
 import type { z } from "zod";
 import type { Schema } from "../output/schema.ts";
-import { abortErrorFrom } from "../errors.ts";
+import { AbortError, abortErrorFrom } from "../errors.ts";
 import type { EventBus } from "../events/event_bus.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import type { Harness } from "../harness/harness.ts";
@@ -161,7 +161,10 @@ export class FlueSession implements Session {
         exitCode: result.exitCode,
         durationMs: performance.now() - started,
       });
-      if (result.aborted) throw abortErrorFrom(scope.signal);
+      if (result.aborted) {
+        const cancelled = abortErrorFrom(scope.signal);
+        throw new AbortError(cancelled.message, { reason: cancelled.reason, cause: cancelled.cause, partial: result });
+      }
       return { value: result, result: { exitCode: result.exitCode } };
     });
   }
@@ -296,8 +299,13 @@ export class FlueSession implements Session {
       description: tool.description,
       input: tool.input,
       run: async (input, context) => {
-        const value = await tool.run(input, context);
-        return typeof value === "string" ? redactor.redactText(value) : redactor.redact(value);
+        try {
+          const value = await tool.run(input, context);
+          return typeof value === "string" ? redactor.redactText(value) : redactor.redact(value);
+        } catch (error) {
+          // The error's message becomes the tool result the model reads next: it must not carry a secret either.
+          throw redactor.redact(error);
+        }
       },
     };
   }

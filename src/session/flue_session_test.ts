@@ -348,3 +348,25 @@ Deno.test("init() rejects a misspelt option instead of silently denying", async 
     /Unknown agent option "allowWrites": known options are .*allowWrite/,
   );
 });
+
+Deno.test("a secret in a tool's thrown error never reaches the model's next request", async () => {
+  const secret = "s3cr3t-in-error-456";
+  const failing = defineTool({
+    name: "failing",
+    description: "Fails",
+    input: z.object({}),
+    run: () => {
+      throw new Error(`could not authenticate with ${secret}`);
+    },
+  });
+  const model = new TestModel({ script: [{ toolCalls: [{ name: "failing", args: {} }] }, "gave up"] });
+  const agent = await init({ ...base, model, tools: [failing], env: { TOKEN: secret } });
+  try {
+    await (await agent.session()).prompt("try");
+    const toolMessage = model.calls[1].messages.find((message) => message.role === "tool");
+    assert.ok(toolMessage && !toolMessage.content.includes(secret));
+    assert.match(toolMessage.content, /\[REDACTED:TOKEN\]/);
+  } finally {
+    await agent.close();
+  }
+});

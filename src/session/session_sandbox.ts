@@ -6,7 +6,9 @@
  */
 
 import type { Redactor } from "../telemetry/redactor.ts";
+import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../sandbox/deno_runner.ts";
 import type { DirEntry, ExecOptions, FileStat, Sandbox, SandboxPolicy, ShellResult } from "../sandbox/sandbox.ts";
+import type { WorkspaceSandbox } from "../sandbox/workspace_sandbox.ts";
 
 /** A sandbox created on first use, redacting what it returns. */
 export class SessionSandbox implements Sandbox {
@@ -78,6 +80,34 @@ export class SessionSandbox implements Sandbox {
   /** Removes a file or directory (needs `allowWrite`). */
   async remove(path: string, options?: { recursive?: boolean }): Promise<void> {
     await (await this.open()).remove(path, options);
+  }
+  /**
+   * Finds files whose path matches a glob in one request, when the sandbox can (see `WorkspaceSandbox.glob`). Paths are
+   * not redacted, as `readdir` names are not.
+   *
+   * @param pattern The glob.
+   * @param options Where to search and how many to return.
+   * @returns What it found, or `undefined` when the sandbox cannot search itself; callers then walk it.
+   */
+  async glob(pattern: string, options?: GlobOptions): Promise<GlobResult | undefined> {
+    const sandbox = await this.open() as Sandbox & Partial<Pick<WorkspaceSandbox, "glob">>;
+    if (typeof sandbox.glob !== "function") return undefined;
+    return await sandbox.glob(pattern, options);
+  }
+  /**
+   * Searches files for lines matching a regular expression in one request, when the sandbox can (see
+   * `WorkspaceSandbox.grep`) and there are no secrets to redact. With secrets, matching must run on the redacted text
+   * the model may see, or a pattern matching a secret would tell it the secret; callers then search through `readFile`.
+   *
+   * @param pattern A JavaScript regular expression.
+   * @param options Where to search, a file filter, case and limits.
+   * @returns The matching lines, or `undefined` when this sandbox should not search itself.
+   */
+  async grep(pattern: string, options?: GrepOptions): Promise<GrepResult | undefined> {
+    if (!this.#redactor.isEmpty) return undefined;
+    const sandbox = await this.open() as Sandbox & Partial<Pick<WorkspaceSandbox, "grep">>;
+    if (typeof sandbox.grep !== "function") return undefined;
+    return await sandbox.grep(pattern, options);
   }
   /** Runs a command under the policy; output is redacted before anyone sees it. */
   async exec(command: string, options?: ExecOptions): Promise<ShellResult> {

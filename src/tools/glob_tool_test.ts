@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { createGlobTool } from "./glob_tool.ts";
+import { createGlobTool, type GlobInput, type GlobToolOptions } from "./glob_tool.ts";
 import { globToRegExp } from "./_walk.ts";
+import { DenoRunner } from "../sandbox/deno_runner.ts";
 import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
+import { withSearchScene } from "./testdata/searchable_fixture.ts";
 
 const project = {
   "deno.json": "{}",
@@ -55,4 +57,92 @@ Deno.test("glob tool's schema rejects invalid arguments", () => {
   assert.equal(glob.input.safeParse({}).success, false);
   assert.equal(glob.input.safeParse({ pattern: "" }).success, false);
   assert.equal(glob.input.safeParse({ pattern: "*", path: 3 }).success, false);
+});
+
+Deno.test("glob tool gives the same output whether the sandbox lists its files itself or is walked", async () => {
+  const files = { ...project, "a-b/x.ts": "", "a/y.ts": "", "a/deep/z.md": "", "src/.hidden/e.md": "" };
+  await withSearchScene(files, async ({ walked, searching }) => {
+    const cases: [GlobInput, GlobToolOptions][] = [
+      [{ pattern: "**/*.ts" }, {}],
+      [{ pattern: "**" }, {}],
+      [{ pattern: "./src/*.{ts,tsx}" }, {}],
+      [{ pattern: "*.ts", path: "src/nested" }, {}],
+      [{ pattern: "**/*.md", path: "./a/" }, {}],
+      [{ pattern: "**", path: "/workspace/src" }, {}],
+      [{ pattern: "*.json", path: "deno.json" }, {}],
+      [{ pattern: "x/*.ts", path: "node_modules" }, {}],
+      [{ pattern: "**" }, { maxGlobResults: 3 }],
+      [{ pattern: "**/*.ts" }, { maxSearchFiles: 4 }],
+      [{ pattern: "*.py" }, {}],
+    ];
+    for (const [input, options] of cases) {
+      const expected = await createGlobTool(walked.sandbox, options).run(input, toolContext());
+      const label = JSON.stringify([input, options]);
+      assert.equal(await createGlobTool(searching.sandbox, options).run(input, toolContext()), expected, label);
+    }
+    assert.equal(searching.calls.get("glob"), cases.length);
+    assert.equal(searching.calls.get("readdir"), undefined, "the listing sandbox was walked");
+    assert.ok((walked.calls.get("readdir") ?? 0) > 0);
+  });
+});
+
+Deno.test("glob tool listing in one request leaves out links and refuses paths that leave the workspace", async () => {
+  await withSearchScene({ "a.txt": "" }, async ({ searching, workspace }) => {
+    await Deno.symlink("a.txt", `${workspace}/in.txt`);
+    await Deno.symlink("/etc", `${workspace}/etc-link`);
+    const glob = createGlobTool(searching.sandbox);
+    assert.equal(await glob.run({ pattern: "**" }, toolContext()), "a.txt");
+    await assert.rejects(Promise.resolve(glob.run({ pattern: "*", path: "etc-link" }, toolContext())), /leaves/);
+    await assert.rejects(Promise.resolve(glob.run({ pattern: "*", path: "../.." }, toolContext())), /leaves/);
+  });
+});
+
+Deno.test("globToRegExp() and the file runner's glob agree on which paths match", async () => {
+  const workspace = await Deno.realPath(await Deno.makeTempDir());
+  const runner = await DenoRunner.start({ workspace, allowWrite: true });
+  try {
+    const paths = [
+      "a.ts",
+      "b.tsx",
+      ".env",
+      "file1.c",
+      "file2.h",
+      "a+b(1).txt",
+      "[x].md",
+      "src/a.ts",
+      "src/deep/b.ts",
+      "src/deep/er/c.js",
+      "lib/x.ts",
+      "lib/{y}.ts",
+    ];
+    for (const path of paths) await runner.writeFile(path, "");
+    const patterns = [
+      "*.ts",
+      "**/*.ts",
+      "**",
+      "src/**",
+      "src/**/*.ts",
+      "**/deep/**",
+      "*.{ts,tsx}",
+      "{src,lib}/*.ts",
+      "{src/{deep,x},lib}/*",
+      "file?.[ch]",
+      "[!a]*.*",
+      "[x].md",
+      "a+b(1).txt",
+      "src**",
+      "**.ts",
+      "lib/{y}.ts",
+      "lib/{*.ts",
+      ".*",
+    ];
+    for (const pattern of patterns) {
+      const matcher = globToRegExp(pattern);
+      const expected = paths.filter((path) => matcher.test(path)).sort();
+      assert.deepEqual((await runner.glob(pattern)).paths, expected, pattern);
+    }
+  } finally {
+    await runner.close();
+    await Deno.remove(workspace, { recursive: true });
+  }
 });

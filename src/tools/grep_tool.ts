@@ -9,7 +9,16 @@ import { abortErrorFrom } from "../errors.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 import { cutLine, cutToBytes, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
-import { globToRegExp, relativeTo, SKIPPED_DIRECTORIES, walkFiles } from "./_walk.ts";
+import {
+  globToRegExp,
+  relativeTo,
+  type SearchableSandbox,
+  shownPath,
+  SKIPPED_DIRECTORIES,
+  untilAborted,
+  walkFiles,
+} from "./_walk.ts";
+import type { GrepResult } from "../sandbox/deno_runner.ts";
 
 /** Limits of the `grep` tool. */
 export interface GrepToolOptions {
@@ -43,8 +52,10 @@ export interface GrepInput {
 const MAX_MATCHED_LINE_LENGTH = 10_000;
 
 /**
- * Creates the `grep` tool over a sandbox. It walks the sandbox through its `readdir`/`readFile`, so it works on every
- * sandbox, and skips `.git`, `node_modules`, `.flue`, symlinks, binary files and files over the size limit.
+ * Creates the `grep` tool over a sandbox. A sandbox that can search itself (a `grep` method, see `SearchableSandbox`)
+ * searches in one request; any other is walked through its `readdir`/`readFile`, so the tool works on every sandbox, with
+ * the same output either way. Skips `.git`, `node_modules`, `.flue`, symlinks, binary files and files over the size
+ * limit.
  * Results read `path:line:text`; when a limit stops the search, a note says so and how to narrow it.
  *
  * @example Finding a function
@@ -92,65 +103,149 @@ export function createGrepTool(sandbox: Sandbox, options: GrepToolOptions = {}):
     input,
     run: async ({ pattern, path = ".", glob, ignoreCase = false }, context) => {
       const regex = compilePattern(pattern, ignoreCase);
-      const globMatcher = glob ? globToRegExp(glob) : undefined;
-      const matchesGlob = (file: string): boolean => {
-        if (!globMatcher) return true;
-        const relative = relativeTo(path, file);
-        return globMatcher.test(glob!.includes("/") ? relative : relative.slice(relative.lastIndexOf("/") + 1));
-      };
-      const walk = await walkFiles(sandbox, path, maxFiles, context.signal);
-      const found: string[] = [];
-      let bytesRead = 0;
-      let skippedLarge = 0;
-      let isCapped = false;
-      let stoppedAtBytes = false;
-      for (const file of walk.files) {
-        if (context.signal.aborted) throw abortErrorFrom(context.signal);
-        if (!matchesGlob(file)) continue;
-        const { size } = await sandbox.stat(file);
-        if (size > maxFileBytes) {
-          skippedLarge += 1;
-          continue;
-        }
-        if (bytesRead + size > maxTotalBytes) {
-          stoppedAtBytes = true;
-          break;
-        }
-        bytesRead += size;
-        const content = await sandbox.readFile(file);
-        if (content.slice(0, 8_192).includes("\0")) continue;
-        const lines = content.split("\n");
-        for (let index = 0; index < lines.length; index += 1) {
-          const line = lines[index].replace(/\r$/, "");
-          if (!regex.test(line.slice(0, MAX_MATCHED_LINE_LENGTH))) continue;
-          if (found.length >= maxResults) {
-            isCapped = true;
-            break;
-          }
-          found.push(`${file}:${index + 1}:${cutLine(line, maxLineLength)}`);
-        }
-        if (isCapped) break;
-      }
+      const limits = { maxResults, maxFiles, maxFileBytes, maxTotalBytes, maxLineLength };
+      const search = await searchInOneRequest(sandbox, { pattern, path, glob, ignoreCase }, limits, context.signal) ??
+        await searchByWalking(sandbox, regex, { pattern, path, glob, ignoreCase }, limits, context.signal);
       const notes: string[] = [];
-      if (isCapped) {
+      if (search.isCapped) {
         notes.push(`showing the first ${maxResults} matches; narrow the pattern, path or glob to see others`);
       }
-      if (!walk.isComplete || stoppedAtBytes) {
+      if (!search.isComplete || search.stoppedAtBytes) {
         notes.push(
-          `searched only the first ${stoppedAtBytes ? `${bytesRead} bytes` : `${maxFiles} files`}; narrow path or glob`,
+          `searched only the first ${
+            search.stoppedAtBytes ? `${search.bytesRead} bytes` : `${maxFiles} files`
+          }; narrow path or glob`,
         );
       }
-      if (skippedLarge > 0) {
-        notes.push(`skipped ${skippedLarge} ${skippedLarge === 1 ? "file" : "files"} over ${maxFileBytes} bytes`);
+      if (search.skippedLarge > 0) {
+        notes.push(
+          `skipped ${search.skippedLarge} ${search.skippedLarge === 1 ? "file" : "files"} over ${maxFileBytes} bytes`,
+        );
       }
-      if (found.length === 0) {
+      if (search.found.length === 0) {
         return [`No matches for /${pattern}/ in "${path}"`, ...notes.map((note) => `[${note}]`)].join("\n");
       }
-      const body = cutToBytes(found.join("\n"), maxOutputBytes);
+      const body = cutToBytes(search.found.join("\n"), maxOutputBytes);
       if (body.truncated) notes.push(`output cut at ${maxOutputBytes} bytes; narrow the search`);
       return [body.text, ...notes.map((note) => `[${note}]`)].join("\n");
     },
   });
+}
+
+interface SearchLimits {
+  maxResults: number;
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  maxLineLength: number;
+}
+
+/** What one search found, however it ran. */
+interface Search {
+  /** Lines as `path:line:text`. */
+  found: string[];
+  isCapped: boolean;
+  isComplete: boolean;
+  stoppedAtBytes: boolean;
+  bytesRead: number;
+  skippedLarge: number;
+}
+
+// A sandbox that searches itself reads and matches every file in its own process: one request instead of a stat and a
+// read per file. It walks, filters, counts and cuts exactly as `searchByWalking` does.
+async function searchInOneRequest(
+  sandbox: Sandbox,
+  input: Required<Omit<GrepInput, "glob">> & { glob?: string },
+  limits: SearchLimits,
+  signal: AbortSignal,
+): Promise<Search | undefined> {
+  const grep = (sandbox as Sandbox & SearchableSandbox).grep;
+  if (typeof grep !== "function") return undefined;
+  const result = await untilAborted(
+    grep.call(sandbox, input.pattern, {
+      path: input.path,
+      glob: input.glob,
+      ignoreCase: input.ignoreCase,
+      maxMatches: limits.maxResults,
+      maxFiles: limits.maxFiles,
+      maxFileBytes: limits.maxFileBytes,
+      maxTotalBytes: limits.maxTotalBytes,
+      maxLineLength: limits.maxLineLength,
+    }),
+    signal,
+  );
+  if (!isGrepResult(result)) return undefined;
+  return {
+    found: result.matches.map((match) => {
+      const text = match.length > limits.maxLineLength
+        ? `${match.text} [line cut at ${limits.maxLineLength} of ${match.length} characters]`
+        : match.text;
+      return `${shownPath(input.path, result.searched, match.path)}:${match.line}:${text}`;
+    }),
+    isCapped: result.truncated,
+    isComplete: result.isComplete,
+    stoppedAtBytes: result.stoppedAtBytes,
+    bytesRead: result.bytesSearched,
+    skippedLarge: result.filesOverSize,
+  };
+}
+
+function isGrepResult(result: unknown): result is GrepResult {
+  const candidate = result as GrepResult | undefined;
+  return Array.isArray(candidate?.matches) && typeof candidate.searched === "string" &&
+    typeof candidate.isComplete === "boolean" && typeof candidate.bytesSearched === "number";
+}
+
+async function searchByWalking(
+  sandbox: Sandbox,
+  regex: RegExp,
+  input: Required<Omit<GrepInput, "glob">> & { glob?: string },
+  limits: SearchLimits,
+  signal: AbortSignal,
+): Promise<Search> {
+  const { path, glob } = input;
+  const globMatcher = glob ? globToRegExp(glob) : undefined;
+  const matchesGlob = (file: string): boolean => {
+    if (!globMatcher) return true;
+    const relative = relativeTo(path, file);
+    return globMatcher.test(glob!.includes("/") ? relative : relative.slice(relative.lastIndexOf("/") + 1));
+  };
+  const walk = await walkFiles(sandbox, path, limits.maxFiles, signal);
+  const search: Search = {
+    found: [],
+    isCapped: false,
+    isComplete: walk.isComplete,
+    stoppedAtBytes: false,
+    bytesRead: 0,
+    skippedLarge: 0,
+  };
+  for (const file of walk.files) {
+    if (signal.aborted) throw abortErrorFrom(signal);
+    if (!matchesGlob(file)) continue;
+    const { size } = await sandbox.stat(file);
+    if (size > limits.maxFileBytes) {
+      search.skippedLarge += 1;
+      continue;
+    }
+    if (search.bytesRead + size > limits.maxTotalBytes) {
+      search.stoppedAtBytes = true;
+      break;
+    }
+    search.bytesRead += size;
+    const content = await sandbox.readFile(file);
+    if (content.slice(0, 8_192).includes("\0")) continue;
+    const lines = content.split("\n");
+    for (let index = 0; index < lines.length; index += 1) {
+      const line = lines[index].replace(/\r$/, "");
+      if (!regex.test(line.slice(0, MAX_MATCHED_LINE_LENGTH))) continue;
+      if (search.found.length >= limits.maxResults) {
+        search.isCapped = true;
+        return search;
+      }
+      search.found.push(`${file}:${index + 1}:${cutLine(line, limits.maxLineLength)}`);
+    }
+  }
+  return search;
 }
 
 function compilePattern(pattern: string, ignoreCase: boolean): RegExp {

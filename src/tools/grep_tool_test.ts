@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { createGrepTool } from "./grep_tool.ts";
+import { createGrepTool, type GrepInput, type GrepToolOptions } from "./grep_tool.ts";
 import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
+import { withSearchScene } from "./testdata/searchable_fixture.ts";
 
 const project = {
   "src/a.ts": "export function alpha() {}\nconst beta = 2;\n",
@@ -88,4 +89,68 @@ Deno.test("grep tool's schema rejects invalid arguments", () => {
   assert.equal(grep.input.safeParse({ pattern: "" }).success, false);
   assert.equal(grep.input.safeParse({ pattern: "a", ignoreCase: "yes" }).success, false);
   assert.equal(grep.input.safeParse({ pattern: "a", path: "src", glob: "*.ts" }).success, true);
+});
+
+Deno.test("grep tool gives the same output whether the sandbox searches itself or is walked", async () => {
+  const files = {
+    ...project,
+    "blob.bin": new Uint8Array([0x66, 0x75, 0x6e, 0x00, 0x66, 0x75, 0x6e, 0x63, 0x74, 0x69, 0x6f, 0x6e]),
+    "large.txt": `function big() {}\n${"x".repeat(2_000)}`,
+    "crlf.txt": "function crlf() {}\r\nfunction long() { return 'abcdefghijklmnopqrstuvwxyz'; }\r\n",
+    "a-b/function.txt": "function dashed() {}\n",
+    "a/deep/er/function.txt": "function deeper() {}\n",
+  };
+  await withSearchScene(files, async ({ walked, searching, workspace }) => {
+    await Deno.mkdir(`${workspace}/.git`);
+    await Deno.writeTextFile(`${workspace}/.git/config`, "function hook() {}\n");
+    const cases: [GrepInput, GrepToolOptions, string][] = [
+      [{ pattern: "function \\w+\\(" }, { maxSearchFileBytes: 1_000 }, "all files, walk order, large skipped"],
+      [{ pattern: "FUNCTION", ignoreCase: true, glob: "*.{ts,txt}" }, {}, "case and a name glob"],
+      [{ pattern: "function", path: "src", glob: "nested/**" }, {}, "a path glob below a path"],
+      [{ pattern: "function", path: "./src/" }, {}, "a path written with ./ and /"],
+      [{ pattern: "function", path: "/workspace/src" }, {}, "the /workspace alias"],
+      [{ pattern: "beta", path: "src/a.ts", glob: "*.ts" }, {}, "a file as the path"],
+      [{ pattern: "hidden", path: "node_modules" }, {}, "inside a skipped directory"],
+      [{ pattern: "function" }, { maxSearchResults: 3 }, "capped matches"],
+      [{ pattern: "function" }, { maxSearchFiles: 4 }, "capped files"],
+      [{ pattern: "function" }, { maxSearchBytes: 100 }, "capped bytes"],
+      [{ pattern: "function" }, { maxLineLength: 12 }, "cut lines"],
+      [{ pattern: "no such text" }, {}, "no match"],
+    ];
+    for (const [input, options, label] of cases) {
+      const expected = await createGrepTool(walked.sandbox, options).run(input, toolContext());
+      assert.equal(await createGrepTool(searching.sandbox, options).run(input, toolContext()), expected, label);
+    }
+    assert.equal(searching.calls.get("grep"), cases.length);
+    assert.equal(searching.calls.get("readFile"), undefined, "the searching sandbox was read file by file");
+    assert.equal(searching.calls.get("readdir"), undefined, "the searching sandbox was walked");
+    assert.ok((walked.calls.get("readFile") ?? 0) > 0);
+  });
+});
+
+Deno.test("grep tool searching in one request leaves out links and refuses paths that leave the workspace", async () => {
+  await withSearchScene({ "a.txt": "needle\n" }, async ({ searching, workspace }) => {
+    const outside = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${outside}/secret.txt`, "needle outside\n");
+      await Deno.symlink(`${outside}/secret.txt`, `${workspace}/out.txt`);
+      await Deno.symlink("a.txt", `${workspace}/in.txt`);
+      const grep = createGrepTool(searching.sandbox);
+      assert.equal(await grep.run({ pattern: "needle" }, toolContext()), "a.txt:1:needle");
+      await assert.rejects(Promise.resolve(grep.run({ pattern: "needle", path: "out.txt" }, toolContext())), /leaves/);
+      await assert.rejects(Promise.resolve(grep.run({ pattern: "needle", path: "../.." }, toolContext())), /leaves/);
+      await assert.rejects(Promise.resolve(grep.run({ pattern: "(" }, toolContext())), SyntaxError);
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
+  });
+});
+
+Deno.test("grep tool stops waiting for a search in one request when its call is aborted", async () => {
+  await withSearchScene({ "a.txt": "needle\n" }, async ({ searching }) => {
+    const controller = new AbortController();
+    const running = createGrepTool(searching.sandbox).run({ pattern: "needle" }, toolContext([], controller.signal));
+    controller.abort(new Error("user pressed stop"));
+    await assert.rejects(Promise.resolve(running), /user pressed stop/);
+  });
 });
