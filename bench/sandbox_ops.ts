@@ -71,10 +71,11 @@ try {
       sandbox: () => concurrent(FILE_OPERATIONS, (index) => sandbox.writeFile(writePath(".", index), CONTENT)),
     }, FILE_GOAL),
   );
-  const commandRow = await benchGitStatus(sandbox, root);
-  if (commandRow !== undefined) rows.push(commandRow);
+  const commands = await benchGitStatus(sandbox, root);
+  if (typeof commands !== "string") rows.push(commands);
   printTable(rows);
-  if (commandRow === undefined) console.log("git status --short: SKIPPED: bubblewrap not installed");
+  // A skipped row is never counted: it has no figures to count.
+  if (typeof commands === "string") console.log(`git status --short: SKIPPED: ${commands}`);
 } finally {
   await sandbox.close();
   await Deno.remove(base, { recursive: true });
@@ -84,8 +85,10 @@ function writePath(directory: string, index: number): string {
   return `${directory}/written/${index % IN_FLIGHT}.txt`;
 }
 
-async function benchGitStatus(sandbox: Sandbox, root: string): Promise<Row | undefined> {
-  if (!(await isBubblewrapAvailable())) return undefined;
+/** The row, or why there is none. */
+async function benchGitStatus(sandbox: Sandbox, root: string): Promise<Row | string> {
+  if (!(await isBubblewrapAvailable())) return "bubblewrap not installed";
+  if (!(await isInstalled("git"))) return "git not installed";
   // The repository is made from the host: the sandbox's file API refuses writes into `.git/` on purpose.
   const git = async (...args: string[]): Promise<void> => {
     const result = await new Deno.Command("git", { args, cwd: root, stdout: "null", stderr: "piped" }).output();
@@ -118,6 +121,15 @@ async function benchGitStatus(sandbox: Sandbox, root: string): Promise<Row | und
         if (result.exitCode !== 0) throw new Error(`git status failed in the sandbox: ${result.stderr}`);
       }),
   }, COMMAND_GOAL);
+}
+
+async function isInstalled(program: string): Promise<boolean> {
+  try {
+    return (await new Deno.Command(program, { args: ["--version"], stdout: "null", stderr: "null" }).output()).success;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 async function compare(

@@ -133,7 +133,7 @@ export class RunnerProcess {
   }
 
   // One timer watches every request's deadline, rather than a timer per request, which would cost more than many of
-  // the requests themselves. It is not kept armed for nothing: it stops when no request is waiting.
+  // the requests themselves. It is armed again only while requests wait.
   #armWatchdog(delayMs: number): ReturnType<typeof setTimeout> {
     const timer = setTimeout(() => this.#checkDeadlines(), delayMs);
     // The pending reply read keeps the program alive while requests wait; the watchdog need not.

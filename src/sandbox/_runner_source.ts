@@ -168,8 +168,8 @@ export async function runnerMain(): Promise<void> {
   }
 
   // Resolves a requested path to the real path the operation then uses, so that Deno's permission flags are checked
-  // against where the data really is and not against a link inside the workspace.
-  // Each call resolves the path afresh: a command running meanwhile may have replaced any part of it with a link.
+  // against where the data really is and not against a link inside the workspace. Nothing is cached between calls: a
+  // command running meanwhile may have replaced any part of the path with a link.
   function resolve(path: unknown, forWrite: boolean): { requested: string; real: string } {
     const requested = lexical(path);
     // Checked before resolving too, because the permission flags refuse even the resolving of hidden paths.
@@ -192,8 +192,7 @@ export async function runnerMain(): Promise<void> {
 
   // Reads at most `maxReadBytes` however the file changes after the check: a command running meanwhile may grow it or
   // swap it, and the read stops at the limit either way.
-  function readBounded(path: string, requested: string): Uint8Array {
-    const info = Deno.statSync(path);
+  function readBounded(path: string, requested: string, info: Deno.FileInfo = Deno.statSync(path)): Uint8Array {
     if (info.isDirectory) throw new RunnerError("IsADirectory", `"${relative(requested)}" is a directory`);
     if (!info.isFile) throw new RunnerError("NotAFile", `"${relative(requested)}" is not a regular file`);
     const limit = `the ${config.maxReadBytes} bytes a read may return`;
@@ -226,11 +225,12 @@ export async function runnerMain(): Promise<void> {
 
   // The same dialect as `globToRegExp` in `src/tools/_walk.ts`, which a test holds it to: the tools match with that one
   // when they walk a sandbox themselves, and results must not depend on which of the two ran.
-  function compileGlob(pattern: unknown): RegExp {
+  // A file filter may be absolute; it then matches nothing, as it does in the tools.
+  function compileGlob(pattern: unknown, isFilter = false): RegExp {
     if (typeof pattern !== "string" || pattern === "" || pattern.length > 1000 || pattern.includes("\0")) {
       throw new RunnerError("InvalidPattern", `Glob pattern ${JSON.stringify(pattern)} must be 1 to 1000 characters`);
     }
-    if (pattern.startsWith("/")) {
+    if (pattern.startsWith("/") && !isFilter) {
       throw new RunnerError("InvalidPattern", `Glob pattern "${pattern}" must be relative to the search directory`);
     }
     try {
@@ -421,7 +421,7 @@ export async function runnerMain(): Promise<void> {
         `Search pattern "${request.pattern}" is not a valid regular expression: ${(error as Error).message}`,
       );
     }
-    const filter = request.glob === undefined ? undefined : compileGlob(request.glob);
+    const filter = request.glob === undefined ? undefined : compileGlob(request.glob, true);
     const filterByName = typeof request.glob === "string" && !request.glob.includes("/");
     const limit = positiveInteger(request.maxMatches, 200);
     const maxFiles = positiveInteger(request.maxFiles, Infinity);
@@ -456,7 +456,8 @@ export async function runnerMain(): Promise<void> {
         // Checked again at the file itself: a command may have put a link in its place since the walk saw it.
         const real = Deno.realPathSync(file);
         if (config.checkPaths && (!isInside(root, real) || matchesEntry(real, config.hiddenPaths))) continue;
-        const { size } = Deno.statSync(real);
+        const info = Deno.statSync(real);
+        const size = info.size;
         if (size > maxFileBytes) {
           result.filesOverSize++;
           continue;
@@ -466,7 +467,7 @@ export async function runnerMain(): Promise<void> {
           break;
         }
         result.bytesSearched += size;
-        text = decoder.decode(readBounded(real, file));
+        text = decoder.decode(readBounded(real, file, info));
       } catch {
         continue;
       }

@@ -31,7 +31,9 @@ export interface GlobInput {
 /**
  * Creates the `glob` tool over a sandbox. The pattern is matched against paths relative to `path` (default the
  * workspace root): `*` and `?` stay within a directory, `**` crosses directories, `{a,b}` and `[ab]` work. Files only;
- * `.git`, `node_modules` and `.flue` are skipped. When a limit stops the search, a note says so.
+ * symlinks, `.git`, `node_modules` and `.flue` are skipped. When a limit stops the search, a note says so. A sandbox
+ * that can list its own files (a `glob` method, see `SearchableSandbox`) does so in one request; any other is walked
+ * through `readdir`, with the same output.
  *
  * @example Listing TypeScript files
  * ```ts

@@ -116,6 +116,7 @@ Deno.test("grep tool gives the same output whether the sandbox searches itself o
       [{ pattern: "function" }, { maxSearchBytes: 100 }, "capped bytes"],
       [{ pattern: "function" }, { maxLineLength: 12 }, "cut lines"],
       [{ pattern: "no such text" }, {}, "no match"],
+      [{ pattern: "function", glob: "/src/*.ts" }, {}, "an absolute glob, which matches nothing"],
     ];
     for (const [input, options, label] of cases) {
       const expected = await createGrepTool(walked.sandbox, options).run(input, toolContext());
