@@ -58,8 +58,8 @@ export type { FlueTool, ToolContext, ToolDefinition } from "./src/tools/tool.ts"
 export { defineCommand } from "./src/tools/define_command.ts";
 export type { ArgvTemplate, CommandContext, CommandDefinition, FlueCommand } from "./src/tools/define_command.ts";
 export { BUILTIN_TOOL_NAMES } from "./src/tools/sandbox_tools.ts";
-export { runCode } from "./src/tools/code_tool.ts";
-export type { CodeLanguage, CodeResult, CodeToolOptions, RunCodeOptions } from "./src/tools/code_tool.ts";
+export { runCode } from "./src/tools/code/code_tool.ts";
+export type { CodeLanguage, CodeResult, CodeToolOptions, RunCodeOptions } from "./src/tools/code/code_tool.ts";
 export { registerHarness } from "./src/harness/registry.ts";
 export type { Harness, HarnessFactory, HarnessRequest, HarnessResult } from "./src/harness/harness.ts";
 export { MaxTurnsError } from "./src/harness/flue_harness.ts";

@@ -10,7 +10,7 @@
  */
 
 import { createSandbox } from "../src/sandbox/registry.ts";
-import { isBubblewrapAvailable } from "../src/sandbox/run_command.ts";
+import { isBubblewrapAvailable } from "../src/sandbox/commands/run_command.ts";
 import { DENY_ALL_POLICY, type Sandbox } from "../src/sandbox/sandbox.ts";
 
 const quick = Deno.args.includes("--quick");

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type Agent, type AgentOptions, init, type Message, SandboxUnavailableError } from "../mod.ts";
 import { TestModel, type TestToolCall } from "../testing.ts";
-import { isBubblewrapAvailable } from "../src/sandbox/run_command.ts";
+import { isBubblewrapAvailable } from "../src/sandbox/commands/run_command.ts";
 
 /** Whether commands can run confined here; without bubblewrap the suite proves the refusal instead. */
 export const isConfined: boolean = await isBubblewrapAvailable();

@@ -9,7 +9,7 @@ import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import type { ProviderSettings } from "../model/providers.ts";
 import type { SandboxFactory } from "../sandbox/sandbox.ts";
 import type { StoreSpec } from "../store/create_store.ts";
-import type { CodeToolOptions } from "../tools/code_tool.ts";
+import type { CodeToolOptions } from "../tools/code/code_tool.ts";
 import type { FlueCommand } from "../tools/define_command.ts";
 import type { FlueTool } from "../tools/tool.ts";
 

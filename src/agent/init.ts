@@ -19,7 +19,7 @@ import { createStore } from "../store/create_store.ts";
 import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
 import { createSandboxTools } from "../tools/sandbox_tools.ts";
-import { createCodeTool } from "../tools/code_tool.ts";
+import { createCodeTool } from "../tools/code/code_tool.ts";
 import { commandToTool } from "../tools/define_command.ts";
 import type { FlueTool } from "../tools/tool.ts";
 import type { AgentOptions } from "./agent_options.ts";

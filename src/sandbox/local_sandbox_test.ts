@@ -3,7 +3,7 @@ import { PolicyDeniedError } from "../errors.ts";
 import { createLocalSandbox } from "./local_sandbox.ts";
 import { DENY_ALL_POLICY, type SandboxContext, type SandboxPolicy } from "./sandbox.ts";
 import type { WorkspaceSandbox } from "./workspace_sandbox.ts";
-import { isBubblewrapAvailable } from "./run_command.ts";
+import { isBubblewrapAvailable } from "./commands/run_command.ts";
 
 const WRITE_POLICY: SandboxPolicy = { ...DENY_ALL_POLICY, allowWrite: true };
 

@@ -17,7 +17,7 @@ import type {
   ShellResult,
 } from "./sandbox.ts";
 import { isInsideOrEqual, resolveInsideWorkspace, toWorkspaceRelative, WORKSPACE_ALIAS } from "./workspace_paths.ts";
-import { planCommand } from "./shell_policy.ts";
+import { planCommand } from "./shell/shell_policy.ts";
 import { ShellFileSystem } from "./_shell_file_system.ts";
 import { seedMemoryFileSystem } from "./_seed_memory.ts";
 import {

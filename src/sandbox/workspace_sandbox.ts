@@ -6,8 +6,14 @@
  */
 
 import { PolicyDeniedError } from "../errors.ts";
-import { DenoRunner, type GlobOptions, type GlobResult, type GrepOptions, type GrepResult } from "./deno_runner.ts";
-import { runCommand } from "./run_command.ts";
+import {
+  DenoRunner,
+  type GlobOptions,
+  type GlobResult,
+  type GrepOptions,
+  type GrepResult,
+} from "./runner/deno_runner.ts";
+import { runCommand } from "./commands/run_command.ts";
 import type {
   DirEntry,
   ExecOptions,

@@ -6,7 +6,7 @@
  */
 
 import type { Redactor } from "../telemetry/redactor.ts";
-import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../sandbox/deno_runner.ts";
+import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../sandbox/runner/deno_runner.ts";
 import type { DirEntry, ExecOptions, FileStat, Sandbox, SandboxPolicy, ShellResult } from "../sandbox/sandbox.ts";
 import type { WorkspaceSandbox } from "../sandbox/workspace_sandbox.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import { abortErrorFrom } from "../errors.ts";
-import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../sandbox/deno_runner.ts";
+import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../sandbox/runner/deno_runner.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 
 /**

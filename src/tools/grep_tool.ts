@@ -18,7 +18,7 @@ import {
   untilAborted,
   walkFiles,
 } from "./_walk.ts";
-import type { GrepResult } from "../sandbox/deno_runner.ts";
+import type { GrepResult } from "../sandbox/runner/deno_runner.ts";
 
 /** Limits of the `grep` tool. */
 export interface GrepToolOptions {

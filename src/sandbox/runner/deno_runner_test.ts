@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PolicyDeniedError, SandboxUnavailableError } from "../errors.ts";
+import { PolicyDeniedError, SandboxUnavailableError } from "../../errors.ts";
 import { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
 import { buildRunnerArgs } from "./_runner_command.ts";
 

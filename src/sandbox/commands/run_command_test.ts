@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { AbortError, PolicyDeniedError, SandboxUnavailableError } from "../errors.ts";
-import type { SandboxPolicy } from "./sandbox.ts";
+import { AbortError, PolicyDeniedError, SandboxUnavailableError } from "../../errors.ts";
+import type { SandboxPolicy } from "../sandbox.ts";
 import { BUBBLEWRAP_INSTALL_COMMAND, isBubblewrapAvailable, runCommand } from "./run_command.ts";
 
 const isConfinedAvailable = await isBubblewrapAvailable();

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { PolicyDeniedError } from "../errors.ts";
-import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
+import { PolicyDeniedError } from "../../errors.ts";
+import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, toWorkspaceRelative } from "../workspace_paths.ts";
 
 /** Paths, relative to the workspace, that commands may read but not change, or neither. */
 export interface ProtectedPaths {

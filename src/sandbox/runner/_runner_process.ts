@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SandboxUnavailableError } from "../errors.ts";
+import { SandboxUnavailableError } from "../../errors.ts";
 
 /** A failure reported by the runner: the error's name and message, and for policy denials what and which option. */
 export interface RunnerFailure {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { PolicyDeniedError } from "../errors.ts";
-import type { SandboxPolicy } from "./sandbox.ts";
+import { PolicyDeniedError } from "../../errors.ts";
+import type { SandboxPolicy } from "../sandbox.ts";
 import { MAX_COMMAND_BYTES, planCommand } from "./shell_policy.ts";
 
 function policy(allowedCommands: string[], overrides: Partial<SandboxPolicy> = {}): SandboxPolicy {

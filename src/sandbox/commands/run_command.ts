@@ -5,15 +5,15 @@
  * @module
  */
 
-import { abortErrorFrom, PolicyDeniedError, SandboxUnavailableError } from "../errors.ts";
-import type { SandboxPolicy, ShellResult } from "./sandbox.ts";
-import { planCommand } from "./shell_policy.ts";
+import { abortErrorFrom, PolicyDeniedError, SandboxUnavailableError } from "../../errors.ts";
+import type { SandboxPolicy, ShellResult } from "../sandbox.ts";
+import { planCommand } from "../shell/shell_policy.ts";
 import { bubblewrapArgs } from "./bubblewrap.ts";
 import { commandEnvironment, type CommandLimits, planArgv, resolveLimits, withLimits } from "./_command_environment.ts";
 import { detectBubblewrap, findExecutable, sandboxIdentityFiles } from "./_bubblewrap_host.ts";
 import { CappedOutput, drainInto } from "./_output_capture.ts";
 import { sandboxInitPid, watchProcessCount } from "./_command_process_limit.ts";
-import { isInsideOrEqual, resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
+import { isInsideOrEqual, resolveInsideWorkspace, toWorkspaceRelative } from "../workspace_paths.ts";
 import { type ProtectedPaths, resolveProtectedMounts } from "./_protected_mounts.ts";
 
 export type { ProtectedPaths } from "./_protected_mounts.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PolicyDeniedError } from "../errors.ts";
+import { PolicyDeniedError } from "../../errors.ts";
 import { bubblewrapArgs, type BubblewrapOptions, DEFAULT_COMMAND_LIMITS } from "./bubblewrap.ts";
 
 const MERGED_USR = [

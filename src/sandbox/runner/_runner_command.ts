@@ -7,7 +7,7 @@
 
 import type { DenoRunnerOptions } from "./deno_runner.ts";
 import { type RunnerConfig, runnerProgram } from "./_runner_source.ts";
-import { resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
+import { resolveInsideWorkspace, toWorkspaceRelative } from "../workspace_paths.ts";
 
 let programUrl: string | undefined;
 

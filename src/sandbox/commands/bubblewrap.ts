@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { SandboxPolicy } from "./sandbox.ts";
-import type { CommandPlan } from "./shell_policy.ts";
+import type { SandboxPolicy } from "../sandbox.ts";
+import type { CommandPlan } from "../shell/shell_policy.ts";
 import { commandEnvironment, type CommandLimits, planArgv, resolveLimits, withLimits } from "./_command_environment.ts";
 import { detectSystemDirs, type SystemDir } from "./_bubblewrap_host.ts";
-import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, WORKSPACE_ALIAS } from "./workspace_paths.ts";
+import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, WORKSPACE_ALIAS } from "../workspace_paths.ts";
 
 export type { CommandLimits } from "./_command_environment.ts";
 export { DEFAULT_COMMAND_LIMITS } from "./_command_environment.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { findGitRunnerForm } from "./_git_commands.ts";
+import { findGitRunnerForm } from "../shell/_git_commands.ts";
 
 /** A form of a command that runs other programs, and why. */
 export interface RunnerForm {

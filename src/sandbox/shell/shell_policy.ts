@@ -5,12 +5,12 @@
  * @module
  */
 
-import { PolicyDeniedError } from "../errors.ts";
-import type { SandboxPolicy } from "./sandbox.ts";
+import { PolicyDeniedError } from "../../errors.ts";
+import type { SandboxPolicy } from "../sandbox.ts";
 import { lexShell } from "./_shell_lexer.ts";
 import type { ShellWord } from "./_shell_syntax.ts";
 import { splitScriptCommands } from "./_shell_script_commands.ts";
-import { findRunnerForm, inspectsArguments, programName } from "./_command_runners.ts";
+import { findRunnerForm, inspectsArguments, programName } from "../commands/_command_runners.ts";
 import { gitSubcommandIndex } from "./_git_commands.ts";
 import { describeShellSyntax, tokenizeShell } from "./shell_tokenizer.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PolicyDeniedError } from "../errors.ts";
+import { PolicyDeniedError } from "../../errors.ts";
 import { resolveProtectedMounts } from "./_protected_mounts.ts";
 
 async function withWorkspace(run: (workspace: string) => Promise<void>): Promise<void> {

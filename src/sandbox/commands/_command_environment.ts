@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { CommandPlan } from "./shell_policy.ts";
-import { GIT_DIFF_COMMANDS, gitSubcommandIndex } from "./_git_commands.ts";
+import type { CommandPlan } from "../shell/shell_policy.ts";
+import { GIT_DIFF_COMMANDS, gitSubcommandIndex } from "../shell/_git_commands.ts";
 import { programName } from "./_command_runners.ts";
 
 /** Resource bounds applied to a command and everything it starts. */

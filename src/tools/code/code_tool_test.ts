@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AbortError, SandboxUnavailableError } from "../errors.ts";
+import { AbortError, SandboxUnavailableError } from "../../errors.ts";
 import { createCodeTool, MAX_CODE_BYTES, runCode } from "./code_tool.ts";
-import type { ToolContext } from "./tool.ts";
+import type { ToolContext } from "../tool.ts";
 
 const toolContext = (): ToolContext => ({ signal: new AbortController().signal, toolCallId: "call-1", emit: () => {} });
 

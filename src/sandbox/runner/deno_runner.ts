@@ -6,11 +6,11 @@
  * @module
  */
 
-import { PolicyDeniedError } from "../errors.ts";
-import type { DirEntry, FileStat } from "./sandbox.ts";
+import { PolicyDeniedError } from "../../errors.ts";
+import type { DirEntry, FileStat } from "../sandbox.ts";
 import { RunnerExitedError, type RunnerFailure, type RunnerOutcome, RunnerProcess } from "./_runner_process.ts";
 import { buildRunnerArgs, resolveDenoPath } from "./_runner_command.ts";
-import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, toWorkspaceRelative } from "./workspace_paths.ts";
+import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, toWorkspaceRelative } from "../workspace_paths.ts";
 
 /** Options of {@linkcode DenoRunner.start}. */
 export interface DenoRunnerOptions {
