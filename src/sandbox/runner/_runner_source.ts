@@ -162,7 +162,7 @@ export async function runnerMain(): Promise<void> {
       throw denied(
         `write to "${shown}"`,
         `Writing into "${readOnly}/" through the file API is refused, because its contents can make tools run ` +
-          `commands: change it with an allowed command instead`,
+          `commands; it is read-only to commands as well. Change it outside the agent`,
       );
     }
   }
