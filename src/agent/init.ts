@@ -132,6 +132,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const customTools: FlueTool<unknown>[] = [...(options.tools ?? [])];
   if (options.code) customTools.push(createCodeTool(options.code === true ? {} : options.code) as FlueTool<unknown>);
   const commands = options.commands ?? [];
+  const toolsByView = new WeakMap<object, FlueTool<unknown>[]>();
   const sandboxSpec = options.sandbox ?? "virtual";
   const sessions = new Map<string, Promise<FlueSession>>();
   const sandboxes: SessionSandbox[] = [];
@@ -168,11 +169,20 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
         model,
         resolveModel,
         systemPrompt: () => buildSystemPrompt({ instructions: options.instructions, projectDir }),
-        tools: (view) => [
-          ...createSandboxTools(view),
-          ...commands.map((command) => commandToTool(command, view)),
-          ...customTools,
-        ],
+        tools: (view) => {
+          // Built once per sandbox view: a tool set (zod schemas, then their JSON Schema) costs milliseconds to
+          // build, and the view only changes when a call grants secrets.
+          let tools = toolsByView.get(view);
+          if (!tools) {
+            tools = [
+              ...createSandboxTools(view),
+              ...commands.map((command) => commandToTool(command, view)),
+              ...customTools,
+            ];
+            toolsByView.set(view, tools);
+          }
+          return tools;
+        },
         env,
         maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
         typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,

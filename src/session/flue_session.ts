@@ -81,6 +81,7 @@ export class FlueSession implements Session {
   readonly #key: SessionKey;
   readonly #messages: Message[];
   readonly #queue: OperationQueue;
+  readonly #redactingTools = new WeakMap<FlueTool<unknown>, FlueTool<unknown>>();
 
   /**
    * @param name The session name.
@@ -294,6 +295,16 @@ export class FlueSession implements Session {
   #redactingTool(tool: FlueTool<unknown>): FlueTool<unknown> {
     const redactor = this.#runtime.redactor;
     if (redactor.isEmpty) return tool;
+    // One wrapper per tool, so the wrapper's JSON Schema is computed once rather than on every operation.
+    let wrapper = this.#redactingTools.get(tool);
+    if (!wrapper) {
+      wrapper = this.#wrapWithRedaction(tool, redactor);
+      this.#redactingTools.set(tool, wrapper);
+    }
+    return wrapper;
+  }
+
+  #wrapWithRedaction(tool: FlueTool<unknown>, redactor: Redactor): FlueTool<unknown> {
     return {
       name: tool.name,
       description: tool.description,

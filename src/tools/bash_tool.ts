@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { cachedInputSchema } from "./_schema_cache.ts";
 import { abortErrorFrom } from "../errors.ts";
 import type { Sandbox, ShellResult } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool, type ToolContext } from "./tool.ts";
@@ -57,12 +58,13 @@ export function createBashTool(sandbox: Sandbox, options: BashToolOptions = {}):
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 120_000;
   const maxTimeoutMs = options.maxTimeoutMs ?? 600_000;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  const input: z.ZodType<BashInput> = z.strictObject({
-    command: z.string().min(1).max(100_000).describe("The command line to run in the workspace"),
-    timeoutMs: z.number().int().min(1).max(maxTimeoutMs).optional().describe(
-      `Kill the command after this many milliseconds (default ${defaultTimeoutMs}, at most ${maxTimeoutMs})`,
-    ),
-  });
+  const input: z.ZodType<BashInput> = cachedInputSchema("bash", options, () =>
+    z.strictObject({
+      command: z.string().min(1).max(100_000).describe("The command line to run in the workspace"),
+      timeoutMs: z.number().int().min(1).max(maxTimeoutMs).optional().describe(
+        `Kill the command after this many milliseconds (default ${defaultTimeoutMs}, at most ${maxTimeoutMs})`,
+      ),
+    }));
   return defineTool({
     name: "bash",
     description: describePolicy(sandbox),

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { cachedInputSchema } from "./_schema_cache.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 
@@ -46,12 +47,13 @@ export interface EditInput {
  * @returns The tool.
  */
 export function createEditTool(sandbox: Sandbox): FlueTool<EditInput> {
-  const input: z.ZodType<EditInput> = z.strictObject({
-    path: z.string().min(1).describe("The file to edit, relative to the workspace root"),
-    oldText: z.string().min(1).describe("The exact text to replace, including whitespace and indentation"),
-    newText: z.string().describe("The text to put in its place (may be empty to delete)"),
-    replaceAll: z.boolean().optional().describe("Replace every occurrence instead of requiring exactly one"),
-  });
+  const input: z.ZodType<EditInput> = cachedInputSchema("edit", {}, () =>
+    z.strictObject({
+      path: z.string().min(1).describe("The file to edit, relative to the workspace root"),
+      oldText: z.string().min(1).describe("The exact text to replace, including whitespace and indentation"),
+      newText: z.string().describe("The text to put in its place (may be empty to delete)"),
+      replaceAll: z.boolean().optional().describe("Replace every occurrence instead of requiring exactly one"),
+    }));
   return defineTool({
     name: "edit",
     description: "Replace exact text in a file. oldText must match the file exactly (read the file first) and, " +

@@ -22,9 +22,11 @@ export interface ToolCallOutcome {
 }
 
 const schemaCache = new WeakMap<FlueTool<unknown>, ToolSchema>();
+const parametersCache = new WeakMap<object, Record<string, unknown>>();
 
 /**
- * The JSON-schema view of a tool the model receives. Computed once per tool.
+ * The JSON-schema view of a tool the model receives. Computed once per tool, and the JSON Schema once per input
+ * schema, which tools bound to different sandboxes share.
  *
  * @param tool The tool.
  * @returns Name, description and parameter schema.
@@ -32,11 +34,15 @@ const schemaCache = new WeakMap<FlueTool<unknown>, ToolSchema>();
 export function toolSchemaOf(tool: FlueTool<unknown>): ToolSchema {
   let schema = schemaCache.get(tool);
   if (!schema) {
-    const parameters = z.toJSONSchema(tool.input as unknown as z.ZodType, { unrepresentable: "any" }) as Record<
-      string,
-      unknown
-    >;
-    delete parameters.$schema;
+    let parameters = parametersCache.get(tool.input);
+    if (!parameters) {
+      parameters = z.toJSONSchema(tool.input as unknown as z.ZodType, { unrepresentable: "any" }) as Record<
+        string,
+        unknown
+      >;
+      delete parameters.$schema;
+      parametersCache.set(tool.input, parameters);
+    }
     schema = { name: tool.name, description: tool.description, parameters };
     schemaCache.set(tool, schema);
   }

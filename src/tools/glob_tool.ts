@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { cachedInputSchema } from "./_schema_cache.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 import { cutToBytes, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
@@ -61,12 +62,13 @@ export function createGlobTool(sandbox: Sandbox, options: GlobToolOptions = {}):
   const maxResults = options.maxGlobResults ?? 200;
   const maxFiles = options.maxSearchFiles ?? 5_000;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  const input: z.ZodType<GlobInput> = z.strictObject({
-    pattern: z.string().min(1).max(1_000).describe('A glob such as "**/*.ts" or "src/*.{js,json}"'),
-    path: z.string().min(1).optional().describe(
-      "The directory the pattern is relative to (default: the workspace root)",
-    ),
-  });
+  const input: z.ZodType<GlobInput> = cachedInputSchema("glob", options, () =>
+    z.strictObject({
+      pattern: z.string().min(1).max(1_000).describe('A glob such as "**/*.ts" or "src/*.{js,json}"'),
+      path: z.string().min(1).optional().describe(
+        "The directory the pattern is relative to (default: the workspace root)",
+      ),
+    }));
   return defineTool({
     name: "glob",
     description: `Find files whose path matches a glob pattern. Returns up to ${maxResults} paths, one per line. ` +

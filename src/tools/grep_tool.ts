@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { cachedInputSchema } from "./_schema_cache.ts";
 import { abortErrorFrom } from "../errors.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
@@ -86,14 +87,15 @@ export function createGrepTool(sandbox: Sandbox, options: GrepToolOptions = {}):
   const maxTotalBytes = options.maxSearchBytes ?? 32 * 1024 * 1024;
   const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  const input: z.ZodType<GrepInput> = z.strictObject({
-    pattern: z.string().min(1).max(1_000).describe('A JavaScript regular expression, such as "function \\\\w+"'),
-    path: z.string().min(1).optional().describe("The file or directory to search (default: the workspace root)"),
-    glob: z.string().min(1).max(1_000).optional().describe(
-      'Only search files matching this glob, such as "*.ts" (matched against the file name) or "src/**/*.ts"',
-    ),
-    ignoreCase: z.boolean().optional().describe("Match regardless of case"),
-  });
+  const input: z.ZodType<GrepInput> = cachedInputSchema("grep", options, () =>
+    z.strictObject({
+      pattern: z.string().min(1).max(1_000).describe('A JavaScript regular expression, such as "function \\\\w+"'),
+      path: z.string().min(1).optional().describe("The file or directory to search (default: the workspace root)"),
+      glob: z.string().min(1).max(1_000).optional().describe(
+        'Only search files matching this glob, such as "*.ts" (matched against the file name) or "src/**/*.ts"',
+      ),
+      ignoreCase: z.boolean().optional().describe("Match regardless of case"),
+    }));
   return defineTool({
     name: "grep",
     description: `Search file contents for a regular expression. Returns up to ${maxResults} matching lines as ` +

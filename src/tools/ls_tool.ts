@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { cachedInputSchema } from "./_schema_cache.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 import { joinPath } from "./_walk.ts";
@@ -55,9 +56,10 @@ export interface StatInput {
  */
 export function createLsTool(sandbox: Sandbox, options: LsToolOptions = {}): FlueTool<LsInput> {
   const maxEntries = options.maxListEntries ?? 500;
-  const input: z.ZodType<LsInput> = z.strictObject({
-    path: z.string().min(1).optional().describe("The directory to list (default: the workspace root)"),
-  });
+  const input: z.ZodType<LsInput> = cachedInputSchema("ls", options, () =>
+    z.strictObject({
+      path: z.string().min(1).optional().describe("The directory to list (default: the workspace root)"),
+    }));
   return defineTool({
     name: "ls",
     description: "List a directory: each entry with its type, and the size of files.",
@@ -109,9 +111,10 @@ export function createLsTool(sandbox: Sandbox, options: LsToolOptions = {}): Flu
  * @returns The tool.
  */
 export function createStatTool(sandbox: Sandbox): FlueTool<StatInput> {
-  const input: z.ZodType<StatInput> = z.strictObject({
-    path: z.string().min(1).describe("The file or directory, relative to the workspace root"),
-  });
+  const input: z.ZodType<StatInput> = cachedInputSchema("stat", {}, () =>
+    z.strictObject({
+      path: z.string().min(1).describe("The file or directory, relative to the workspace root"),
+    }));
   return defineTool({
     name: "stat",
     description: "Show whether a path exists, its type (file, directory, symlink), size and modification time.",

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { cachedInputSchema } from "./_schema_cache.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 import { byteLength, cutLine, cutToBytes, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
@@ -65,11 +66,12 @@ export function createReadTool(sandbox: Sandbox, options: ReadToolOptions = {}):
   const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const maxFileBytes = options.maxReadFileBytes ?? DEFAULT_MAX_READ_FILE_BYTES;
-  const input: z.ZodType<ReadInput> = z.strictObject({
-    path: z.string().min(1).describe("The file to read, relative to the workspace root"),
-    offset: z.number().int().min(1).optional().describe("The first line to show, counting from 1 (default 1)"),
-    limit: z.number().int().min(1).optional().describe(`How many lines to show (default and most ${maxLines})`),
-  });
+  const input: z.ZodType<ReadInput> = cachedInputSchema("read", options, () =>
+    z.strictObject({
+      path: z.string().min(1).describe("The file to read, relative to the workspace root"),
+      offset: z.number().int().min(1).optional().describe("The first line to show, counting from 1 (default 1)"),
+      limit: z.number().int().min(1).optional().describe(`How many lines to show (default and most ${maxLines})`),
+    }));
   return defineTool({
     name: "read",
     description:

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { cachedInputSchema } from "./_schema_cache.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 import { byteLength } from "./_truncate.ts";
@@ -42,12 +43,13 @@ export interface WriteInput {
  * @returns The tool.
  */
 export function createWriteTool(sandbox: Sandbox): FlueTool<WriteInput> {
-  const input: z.ZodType<WriteInput> = z.strictObject({
-    path: z.string().min(1).describe(
-      "The file to write, relative to the workspace root; parent directories are created",
-    ),
-    content: z.string().describe("The complete new content of the file"),
-  });
+  const input: z.ZodType<WriteInput> = cachedInputSchema("write", {}, () =>
+    z.strictObject({
+      path: z.string().min(1).describe(
+        "The file to write, relative to the workspace root; parent directories are created",
+      ),
+      content: z.string().describe("The complete new content of the file"),
+    }));
   return defineTool({
     name: "write",
     description: "Create a text file, or replace all of an existing one. To change part of a file, use edit instead.",
