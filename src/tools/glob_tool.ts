@@ -9,7 +9,8 @@ import { cachedInputSchema } from "./_schema_cache.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 import { cutToBytes, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
-import { globToRegExp, relativeTo, SKIPPED_DIRECTORIES, walkFiles } from "./_walk.ts";
+import { globToRegExp } from "../sandbox/glob_pattern.ts";
+import { relativeTo, SKIPPED_DIRECTORIES, walkFiles } from "./_walk.ts";
 
 /** Limits of the `glob` tool. */
 export interface GlobToolOptions {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { globToRegExp } from "../sandbox/glob_pattern.ts";
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
 import { abortErrorFrom } from "../errors.ts";
@@ -11,7 +12,6 @@ import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool } from "./tool.ts";
 import { cutLine, cutToBytes, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
 import {
-  globToRegExp,
   relativeTo,
   type SearchableSandbox,
   shownPath,

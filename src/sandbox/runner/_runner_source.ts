@@ -8,6 +8,8 @@
  * @module
  */
 
+import { globSource, matchingBrace, splitAlternatives } from "../glob_pattern.ts";
+
 /** The configuration the parent passes as the runner's first argument, as JSON. */
 export interface RunnerConfig {
   /** The workspace's real path. */
@@ -223,8 +225,8 @@ export async function runnerMain(): Promise<void> {
     }
   }
 
-  // The same dialect as `globToRegExp` in `src/tools/_walk.ts`, which a test holds it to: the tools match with that one
-  // when they walk a sandbox themselves, and results must not depend on which of the two ran.
+  // The tools' own dialect (`src/sandbox/glob_pattern.ts`, embedded in the program by `runnerProgram`): the tools
+  // match with it when they walk a sandbox themselves, and results must not depend on which of the two ran.
   // A file filter may be absolute; it then matches nothing, as it does in the tools.
   function compileGlob(pattern: unknown, isFilter = false): RegExp {
     if (typeof pattern !== "string" || pattern === "" || pattern.length > 1000 || pattern.includes("\0")) {
@@ -238,82 +240,6 @@ export async function runnerMain(): Promise<void> {
     } catch (error) {
       throw new RunnerError("InvalidPattern", `Glob pattern "${pattern}" is invalid: ${(error as Error).message}`);
     }
-  }
-
-  function globSource(glob: string): string {
-    let source = "";
-    let index = 0;
-    while (index < glob.length) {
-      const character = glob[index];
-      if (character === "*") {
-        if (glob[index + 1] === "*") {
-          const atSegmentStart = index === 0 || glob[index - 1] === "/";
-          if (atSegmentStart && glob[index + 2] === "/") {
-            source += "(?:.*/)?";
-            index += 3;
-          } else {
-            source += ".*";
-            index += 2;
-          }
-        } else {
-          source += "[^/]*";
-          index += 1;
-        }
-      } else if (character === "?") {
-        source += "[^/]";
-        index += 1;
-      } else if (character === "[") {
-        const close = glob.indexOf("]", index + 2);
-        if (close === -1) {
-          source += "\\[";
-          index += 1;
-        } else {
-          let body = glob.slice(index + 1, close);
-          const negated = body.startsWith("!") || body.startsWith("^");
-          if (negated) body = body.slice(1);
-          source += `[${negated ? "^" : ""}${body.replaceAll("\\", "\\\\").replaceAll("]", "\\]")}]`;
-          index = close + 1;
-        }
-      } else if (character === "{") {
-        const close = matchingBrace(glob, index);
-        if (close === -1) {
-          source += "\\{";
-          index += 1;
-        } else {
-          source += `(?:${splitAlternatives(glob.slice(index + 1, close)).map(globSource).join("|")})`;
-          index = close + 1;
-        }
-      } else {
-        source += character.replace(/[.+^$()|\\{}[\]]/g, "\\$&");
-        index += 1;
-      }
-    }
-    return source;
-  }
-
-  function matchingBrace(glob: string, open: number): number {
-    let depth = 0;
-    for (let index = open; index < glob.length; index += 1) {
-      if (glob[index] === "{") depth += 1;
-      else if (glob[index] === "}" && --depth === 0) return index;
-    }
-    return -1;
-  }
-
-  function splitAlternatives(body: string): string[] {
-    const parts: string[] = [];
-    let depth = 0;
-    let start = 0;
-    for (let index = 0; index < body.length; index += 1) {
-      if (body[index] === "{") depth += 1;
-      else if (body[index] === "}") depth -= 1;
-      else if (body[index] === "," && depth === 0) {
-        parts.push(body.slice(start, index));
-        start = index + 1;
-      }
-    }
-    parts.push(body.slice(start));
-    return parts;
   }
 
   // Walks like the model's tools walk a sandbox (`walkFiles` in `src/tools/_walk.ts`), so that searching here gives
@@ -677,5 +603,7 @@ export async function runnerMain(): Promise<void> {
  * @returns JavaScript source that runs {@linkcode runnerMain} when loaded.
  */
 export function runnerProgram(): string {
-  return `(${runnerMain.toString()})();\n`;
+  // The runner can import nothing, so the glob functions travel as source text ahead of it.
+  const glob = [globSource, matchingBrace, splitAlternatives].map((fn) => fn.toString()).join("\n");
+  return `${glob}\n(${runnerMain.toString()})();\n`;
 }
