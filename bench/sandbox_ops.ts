@@ -12,6 +12,7 @@
 import { createSandbox } from "../src/sandbox/registry.ts";
 import { isBubblewrapAvailable } from "../src/sandbox/commands/run_command.ts";
 import { DENY_ALL_POLICY, type Sandbox } from "../src/sandbox/sandbox.ts";
+import { median, time } from "./_timing.ts";
 
 const quick = Deno.args.includes("--quick");
 const FILE_OPERATIONS = 1_000;
@@ -161,18 +162,6 @@ async function concurrent(count: number, operation: (index: number) => Promise<u
     while (next < count) await operation(next++);
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-}
-
-async function time(fn: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function printTable(rows: Row[]): void {

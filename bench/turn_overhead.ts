@@ -12,6 +12,7 @@ import OpenAI from "openai";
 import { z } from "zod";
 import { defineTool, init } from "../mod.ts";
 import { startFakeOpenAI } from "../testing.ts";
+import { median, time } from "./_timing.ts";
 
 const quick = Deno.args.includes("--quick");
 const SIZES = quick ? [10, 50] : [10, 50, 200];
@@ -113,18 +114,6 @@ async function flueLoop(): Promise<void> {
 async function flueMemoryLoop(): Promise<void> {
   const session = await memoryAgent.session(`bench-${sessionNumber++}`);
   await session.prompt("go");
-}
-
-async function time(fn: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 console.log("turns  plain ms  flue ms  ratio  overhead ms/turn  |  flue (memory store) ms  ratio  overhead ms/turn");

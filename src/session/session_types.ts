@@ -7,7 +7,7 @@
 import type { FlueEvent } from "../events/event_types.ts";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import type { Usage } from "../model/message.ts";
-import type { DirEntry, FileStat, ShellResult } from "../sandbox/sandbox.ts";
+import type { Sandbox, ShellResult } from "../sandbox/sandbox.ts";
 import type { HistoryEntry } from "../store/store.ts";
 import type { Schema } from "../output/schema.ts";
 import type { FlueTool } from "../tools/tool.ts";
@@ -72,22 +72,7 @@ export interface ShellOptions {
 }
 
 /** File operations on the session's sandbox, outside the conversation (nothing is added to the history). */
-export interface SessionFs {
-  /** Reads a UTF-8 text file. */
-  readFile(path: string): Promise<string>;
-  /** Writes a UTF-8 text file (needs `allowWrite`). */
-  writeFile(path: string, content: string): Promise<void>;
-  /** Facts about a path. */
-  stat(path: string): Promise<FileStat>;
-  /** Lists a directory. */
-  readdir(path: string): Promise<DirEntry[]>;
-  /** Whether a path exists. */
-  exists(path: string): Promise<boolean>;
-  /** Creates a directory (needs `allowWrite`). */
-  mkdir(path: string): Promise<void>;
-  /** Removes a file or directory (needs `allowWrite`). */
-  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
-}
+export type SessionFs = Pick<Sandbox, "readFile" | "writeFile" | "stat" | "readdir" | "exists" | "mkdir" | "remove">;
 
 /** The events of one streamed operation, ending with its terminal event; also carries the result. */
 export interface EventStream<T> extends AsyncIterable<FlueEvent> {
