@@ -50,6 +50,25 @@ Deno.test("flue init writes a project that answers a prompt key-less", async () 
   });
 });
 
+Deno.test("flue run --prompt - reads the message from standard input", async () => {
+  await withProject(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", "--config", join(dir, "deno.json"), `${ROOT}cli.ts`, "run", "--prompt", "-"],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("A long prompt from a pipe"));
+    await writer.close();
+    const output = await child.output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.equal(new TextDecoder().decode(output.stdout).trim(), 'Test reply to: "A long prompt from a pipe"');
+  });
+});
+
 Deno.test("flue init refuses to overwrite a project without --force", async () => {
   await withProject(async (dir) => {
     const again = await runCli(["init", dir], { cwd: ROOT });
@@ -116,6 +135,20 @@ Deno.test("flue run <workflow> runs it with a JSON payload, inline or from a fil
     const fromFile = await runCli(["run", "summarize", "--payload", "@payload.json"], { cwd: dir, config });
     assert.equal(fromFile.code, 0, fromFile.stderr);
     assert.equal(typeof JSON.parse(fromFile.stdout).summary, "string");
+  });
+});
+
+Deno.test("flue run <workflow> --stream keeps stdout for the JSON result and streams activity on stderr", async () => {
+  await withProject(async (dir) => {
+    const run = await runCli(["run", "summarize", "--payload", '{"text":"Streams."}', "--stream"], {
+      cwd: dir,
+      config: join(dir, "deno.json"),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(typeof JSON.parse(run.stdout).summary, "string");
+    assert.match(run.stderr, /run workflow:summarize:run_\S+ started/);
+    assert.match(run.stderr, /\[info\] summarising/);
+    assert.match(run.stderr, /run finished in \d+ ms/);
   });
 });
 

@@ -37,7 +37,7 @@ export const RUN_HELP: string = `Usage:
   flue run <workflow> [--payload '<json>' | --payload @file.json] [options]
 
 Options:
-  -p, --prompt <text>       message for the project's agent
+  -p, --prompt <text>       message for the project's agent ("-" reads it from standard input)
       --payload <json|@file> workflow input (JSON text, or @path to a JSON file)
   -s, --session <name>      session to continue (default "default")
   -m, --model <model>       model string, such as openai:gpt-5.5, or "test" (key-less)
@@ -105,6 +105,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (values.stream && values.json) throw new UsageError(`--stream and --json do not combine: choose one`);
 
+  const prompt = values.prompt === "-" ? await readStdin() : values.prompt;
+  if (prompt !== undefined && prompt.trim() === "") {
+    throw new UsageError(`--prompt is empty: pass the message, or "-" to read it from standard input`);
+  }
   const project = await openProject(values.project ?? Deno.cwd());
   const overrides: Partial<AgentOptions> = {};
   if (values.model !== undefined) overrides.model = values.model;
@@ -130,13 +134,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     try {
       const session = await agent.session(values.session ?? "default");
       if (values.stream) {
-        const stream = session.stream(values.prompt!, { signal: controller.signal });
+        const stream = session.stream(prompt!, { signal: controller.signal });
         for await (const event of stream) printStreamEvent(event, io, style);
         const response = await stream.result;
         if (!response.text.endsWith("\n")) io.stdout("\n");
         return 0;
       }
-      const response = await session.prompt(values.prompt!, { signal: controller.signal });
+      const response = await session.prompt(prompt!, { signal: controller.signal });
       if (values.json) {
         io.stdout(
           `${
@@ -187,7 +191,8 @@ async function runWorkflowCommand(
       defaults: project.defaults,
       overrides,
       signal,
-      onEvent: values.stream ? (event) => printStreamEvent(event, io, style) : undefined,
+      // A workflow's stdout is its JSON result alone; its agents' streamed text goes to stderr with the activity.
+      onEvent: values.stream ? (event) => printStreamEvent(event, io, style, io.stderr) : undefined,
     });
     if (values.json) io.stdout(`${JSON.stringify({ runId, result })}\n`);
     else io.stdout(`${JSON.stringify(result, null, 2)}\n`);
@@ -197,9 +202,14 @@ async function runWorkflowCommand(
   }
 }
 
-function printStreamEvent(event: FlueEvent, io: CliIo, style: ReturnType<typeof styles>): void {
+function printStreamEvent(
+  event: FlueEvent,
+  io: CliIo,
+  style: ReturnType<typeof styles>,
+  writeText: (text: string) => void = io.stdout,
+): void {
   if (event.type === "text_delta") {
-    io.stdout(event.text);
+    writeText(event.text);
     return;
   }
   const line = describeActivity(event, style);
@@ -234,4 +244,8 @@ export async function parsePayload(raw: string | undefined, projectDir: string):
       { cause: error },
     );
   }
+}
+
+async function readStdin(): Promise<string> {
+  return await new Response(Deno.stdin.readable).text();
 }
