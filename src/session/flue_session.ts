@@ -150,12 +150,19 @@ export class FlueSession implements Session {
       const env = { ...options.env, ...this.#grantedSecrets(options.secrets) };
       const started = performance.now();
       scope.emit({ type: "command_start", command });
-      const result = await this.#sandbox.exec(command, {
-        cwd: options.cwd,
-        env,
-        timeoutMs: options.timeoutMs,
-        signal: scope.signal,
-      });
+      let result: ShellResult;
+      try {
+        result = await this.#sandbox.exec(command, {
+          cwd: options.cwd,
+          env,
+          timeoutMs: options.timeoutMs,
+          signal: scope.signal,
+        });
+      } catch (error) {
+        // A refused or failed command still closes its command_start, as the bash tool does.
+        scope.emit({ type: "command_end", command, exitCode: -1, durationMs: performance.now() - started });
+        throw error;
+      }
       scope.emit({
         type: "command_end",
         command,
