@@ -447,16 +447,33 @@ Deno.test("DenoRunner.start() reports a missing deno binary as SandboxUnavailabl
 });
 
 Deno.test("DenoRunner.start() takes the deno binary from FLUE_DENO_PATH when no option names one", async () => {
-  await withScene(async ({ start }) => {
-    Deno.env.set("FLUE_DENO_PATH", "/nonexistent/from-env/deno");
-    try {
-      await assert.rejects(start(), /"\/nonexistent\/from-env\/deno"/);
-      const runner = await start({ denoPath: Deno.execPath() });
-      assert.equal(runner.denoPath, Deno.execPath());
-    } finally {
-      Deno.env.delete("FLUE_DENO_PATH");
-    }
-  });
+  // The variable is set in a child process only: the environment is shared by every test running in parallel.
+  const workspace = await Deno.makeTempDir({ prefix: "flue-runner-env-" });
+  try {
+    const script = `
+      import { DenoRunner } from ${JSON.stringify(new URL("./deno_runner.ts", import.meta.url).href)};
+      try {
+        await DenoRunner.start({ workspace: ${JSON.stringify(workspace)}, allowWrite: false });
+        console.log("started");
+      } catch (error) {
+        console.log(error.name + ": " + error.message);
+      }
+    `;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", new URL("../../../deno.json", import.meta.url).pathname, script],
+      env: { FLUE_DENO_PATH: "/nonexistent/from-env/deno" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const printed = new TextDecoder().decode(output.stdout);
+    assert.match(
+      printed,
+      /SandboxUnavailableError: .*"\/nonexistent\/from-env\/deno"/,
+      new TextDecoder().decode(output.stderr),
+    );
+  } finally {
+    await Deno.remove(workspace, { recursive: true });
+  }
 });
 
 Deno.test("DenoRunner.start() refuses a workspace whose path has a comma, which permission flags cannot express", async () => {
