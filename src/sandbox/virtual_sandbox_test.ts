@@ -3,10 +3,10 @@ import { PolicyDeniedError } from "../errors.ts";
 import { DENY_ALL_POLICY, type SandboxContext, type SandboxPolicy } from "./sandbox.ts";
 import { createVirtualSandbox, encodeWorkspaceSegment, virtualWorkspacePath } from "./virtual_sandbox.ts";
 import type { WorkspaceSandbox } from "./workspace_sandbox.ts";
+import { isBubblewrapAvailable } from "./commands/run_command.ts";
 
 const WRITE_POLICY: SandboxPolicy = { ...DENY_ALL_POLICY, allowWrite: true };
-const HAS_BUBBLEWRAP: boolean = await new Deno.Command("bwrap", { args: ["--version"], stdout: "null", stderr: "null" })
-  .output().then((output) => output.success, () => false);
+const HAS_BUBBLEWRAP: boolean = await isBubblewrapAvailable();
 
 interface Project {
   projectDir: string;

@@ -120,6 +120,8 @@ export async function runCommand(command: string, options: RunCommandOptions): P
     );
   }
   const { allowNet, allowWrite } = options.policy;
+  // Refused variables are the caller's mistake wherever the command would run: say so before anything about the host.
+  commandEnvironment(workspace, allowNet, options.env);
   if (isolation === "unconfined") {
     const child = new Deno.Command(prlimit, {
       args: withLimits(prlimit, limits, planArgv(plan, workspace, allowNet), false).slice(1),
