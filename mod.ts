@@ -102,6 +102,7 @@ export { SqliteStore } from "./src/store/sqlite_store.ts";
 export type {
   EntrySource,
   HistoryEntry,
+  LoadOptions,
   NewHistoryEntry,
   RunEventQuery,
   RunRecord,

@@ -23,6 +23,7 @@ import type { EntrySource, HistoryEntry, SessionKey, Store } from "../store/stor
 import type { FlueTool } from "../tools/tool.ts";
 import type { CallHandle } from "./call_handle.ts";
 import { OperationQueue, type OperationScope } from "./operation_queue.ts";
+import { sessionLane } from "./session_lane.ts";
 import { createEventStream } from "./event_stream.ts";
 import { type SessionSandbox, withGrantedEnv } from "./session_sandbox.ts";
 import type {
@@ -81,6 +82,7 @@ export class FlueSession implements Session {
   readonly #key: SessionKey;
   readonly #messages: Message[];
   readonly #queue: OperationQueue;
+  #lastSeq: number;
   readonly #redactingTools = new WeakMap<FlueTool<unknown>, FlueTool<unknown>>();
 
   /**
@@ -95,6 +97,7 @@ export class FlueSession implements Session {
     this.#sandbox = sandbox;
     this.#key = { agent: runtime.agent, instanceId: runtime.instanceId, session: name };
     this.#messages = history.map((entry) => entry.message);
+    this.#lastSeq = history.at(-1)?.seq ?? -1;
     const context = { runId: runtime.runId, agent: runtime.agent, instanceId: runtime.instanceId, session: name };
     this.#queue = new OperationQueue({
       emit: (payload, operationId) =>
@@ -104,7 +107,7 @@ export class FlueSession implements Session {
           turnId: "turnId" in payload ? payload.turnId : undefined,
         }),
       sanitize: (error) => runtime.redactor.redact(error),
-    });
+    }, sessionLane(runtime.store, this.#key));
   }
 
   /** The agent's name. */
@@ -193,6 +196,7 @@ export class FlueSession implements Session {
     await this.#queue.drained();
     await this.#runtime.store.deleteSession(this.#key);
     this.#messages.length = 0;
+    this.#lastSeq = -1;
   }
 
   #startPrompt<S extends Schema>(
@@ -204,6 +208,7 @@ export class FlueSession implements Session {
       if (typeof text !== "string" || text.trim() === "") {
         throw new TypeError("The prompt is empty: pass the message to send");
       }
+      await this.#catchUp();
       const response = "result" in options && options.result
         ? await this.#typedPrompt(text, options as TypedPromptOptions<S>, scope)
         : await this.#plainPrompt(text, options, scope);
@@ -292,11 +297,19 @@ export class FlueSession implements Session {
             timestamp,
           })),
         ];
-        await runtime.store.append(this.#key, entries);
+        const stored = await runtime.store.append(this.#key, entries);
         for (const entry of entries) this.#messages.push(entry.message);
+        this.#lastSeq = stored.at(-1)?.seq ?? this.#lastSeq;
         pending = [];
       },
     });
+  }
+
+  /** Takes in what another session object of the same store and key wrote since this one last looked. */
+  async #catchUp(): Promise<void> {
+    const newer = await this.#runtime.store.load(this.#key, { afterSeq: this.#lastSeq });
+    for (const entry of newer) this.#messages.push(entry.message);
+    this.#lastSeq = newer.at(-1)?.seq ?? this.#lastSeq;
   }
 
   #redactingTool(tool: FlueTool<unknown>): FlueTool<unknown> {

@@ -370,3 +370,39 @@ Deno.test("a secret in a tool's thrown error never reaches the model's next requ
     await agent.close();
   }
 });
+
+Deno.test("two agent objects on one session of one store take turns and see each other's history", async () => {
+  const store = new MemoryStore();
+  const order: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const seen: string[][] = [];
+  const model = new FunctionModel(async (request) => {
+    const text = lastUserText(request);
+    seen.push(request.messages.filter((message) => message.role !== "system").map((message) => message.content));
+    order.push(`start ${text}`);
+    if (text === "first") await gate;
+    order.push(`end ${text}`);
+    return `reply to ${text}`;
+  });
+  const one = await init({ model, store, sandbox: "memory", name: "a", id: "x" });
+  const two = await init({ model, store, sandbox: "memory", name: "a", id: "x" });
+  try {
+    const first = (await one.session("s")).prompt("first");
+    const second = (await two.session("s")).prompt("second");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(order, ["start first"]);
+    release();
+    await first;
+    await second;
+    assert.deepEqual(order, ["start first", "end first", "start second", "end second"]);
+    assert.deepEqual(seen[1], ["first", "reply to first", "second"]);
+    const contents = (await store.load({ agent: "a", instanceId: "x", session: "s" })).map((entry) =>
+      entry.message.content
+    );
+    assert.deepEqual(contents, ["first", "reply to first", "second", "reply to second"]);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});

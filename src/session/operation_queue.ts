@@ -1,7 +1,8 @@
 /**
  * The operation queue of one session: operations run one at a time in call order, each can be cancelled on its own
  * or all together, and each emits `operation_start` and exactly one terminal event (`operation`, `error` or
- * `aborted`), also when it is cancelled before it starts.
+ * `aborted`), also when it is cancelled before it starts. Queues of the same lane (the same session of the same store,
+ * opened by different agent objects in one process) share one order.
  *
  * @module
  */
@@ -51,17 +52,24 @@ export interface OperationEmitter {
   sanitize(error: unknown): unknown;
 }
 
+// The last operation queued on each lane; an entry is removed once its operation ends and nothing queued after it.
+const lanes = new Map<string, Promise<void>>();
+
 /** Runs a session's operations one at a time. */
 export class OperationQueue {
   readonly #emitter: OperationEmitter;
+  readonly #lane: string;
   readonly #active = new Set<AbortController>();
-  #tail: Promise<void> = Promise.resolve();
 
   /**
+   * Creates a queue.
+   *
    * @param emitter Emits events and sanitises errors.
+   * @param lane Operations of every queue with this lane run one at a time, in call order.
    */
-  constructor(emitter: OperationEmitter) {
+  constructor(emitter: OperationEmitter, lane: string) {
     this.#emitter = emitter;
+    this.#lane = lane;
   }
 
   /**
@@ -85,11 +93,16 @@ export class OperationQueue {
     else externalSignal?.addEventListener("abort", onExternalAbort, { once: true });
     this.#active.add(controller);
 
-    const previous = this.#tail;
+    const lane = this.#lane;
+    const previous = lanes.get(lane) ?? Promise.resolve();
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     // The next operation waits for this one and for everything queued before it, even if this one is cancelled early.
-    this.#tail = previous.then(() => done);
+    const tail = previous.then(() => done);
+    lanes.set(lane, tail);
+    tail.then(() => {
+      if (lanes.get(lane) === tail) lanes.delete(lane);
+    });
 
     return new CallHandle<T>(async (signal) => {
       const operationId = newId("op");
@@ -154,7 +167,7 @@ export class OperationQueue {
    * @returns A promise that never rejects.
    */
   drained(): Promise<void> {
-    return this.#tail;
+    return lanes.get(this.#lane) ?? Promise.resolve();
   }
 }
 

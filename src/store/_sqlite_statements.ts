@@ -28,7 +28,7 @@ export function prepareStatements(db: DatabaseSync) {
     ),
     loadEntries: prepare(
       `SELECT seq, message, source, operation_id, timestamp FROM history
-       WHERE agent = ? AND instance_id = ? AND session = ? ORDER BY seq`,
+       WHERE agent = ? AND instance_id = ? AND session = ? AND seq > ? ORDER BY seq`,
     ),
     deleteSession: prepare("DELETE FROM history WHERE agent = ? AND instance_id = ? AND session = ?"),
     listSessions: prepare(

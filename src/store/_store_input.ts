@@ -55,6 +55,22 @@ function assertKeyPart(value: unknown, what: string): asserts value is string {
   }
 }
 
+/**
+ * Checks the options of `load` and returns the position to read after (-1 for the whole history).
+ *
+ * @param options The options as given.
+ * @returns `afterSeq`, or -1.
+ */
+export function checkAfterSeq(options: unknown): number {
+  if (options === null || typeof options !== "object") throw new TypeError("load() options must be an object");
+  const afterSeq = (options as { afterSeq?: unknown }).afterSeq;
+  if (afterSeq === undefined) return -1;
+  if (typeof afterSeq !== "number" || !Number.isInteger(afterSeq) || afterSeq < -1) {
+    throw new TypeError(`afterSeq must be a whole number from -1, got ${JSON.stringify(afterSeq)}`);
+  }
+  return afterSeq;
+}
+
 /** Throws a `TypeError` unless `key` is a session key of three usable strings. */
 export function assertSessionKey(key: unknown): asserts key is SessionKey {
   if (!isRecord(key)) throw new TypeError(`A session key must be an object, got ${quote(key)}`);

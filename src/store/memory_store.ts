@@ -12,6 +12,7 @@ import {
   assertRunPatch,
   assertSessionFilter,
   assertSessionKey,
+  checkAfterSeq,
   checkRunEventQuery,
   closedStoreError,
   compareSessionKeys,
@@ -21,7 +22,15 @@ import {
   normalizeRunRecord,
   unknownRunError,
 } from "./_store_input.ts";
-import type { HistoryEntry, NewHistoryEntry, RunEventQuery, RunRecord, SessionKey, Store } from "./store.ts";
+import type {
+  HistoryEntry,
+  LoadOptions,
+  NewHistoryEntry,
+  RunEventQuery,
+  RunRecord,
+  SessionKey,
+  Store,
+} from "./store.ts";
 
 /** Nested by agent, then instance id, then session name, so no two keys share a slot whatever characters they hold. */
 type SessionTree = Map<string, Map<string, Map<string, HistoryEntry[]>>>;
@@ -92,10 +101,12 @@ export class MemoryStore implements Store {
    * @param key The session.
    * @returns Copies of the entries, in order; empty for a session never written.
    */
-  load(key: SessionKey): Promise<HistoryEntry[]> {
+  load(key: SessionKey, options: LoadOptions = {}): Promise<HistoryEntry[]> {
     return this.#run(() => {
       assertSessionKey(key);
-      return structuredClone(this.#history(key, false) ?? []);
+      const afterSeq = checkAfterSeq(options);
+      // Entries sit at the index of their seq, so the tail is a slice.
+      return structuredClone((this.#history(key, false) ?? []).slice(afterSeq + 1));
     });
   }
 

@@ -25,6 +25,7 @@ import {
   assertRunPatch,
   assertSessionFilter,
   assertSessionKey,
+  checkAfterSeq,
   checkRunEventQuery,
   closedStoreError,
   duplicateEventError,
@@ -33,7 +34,15 @@ import {
   toJson,
   unknownRunError,
 } from "./_store_input.ts";
-import type { HistoryEntry, NewHistoryEntry, RunEventQuery, RunRecord, SessionKey, Store } from "./store.ts";
+import type {
+  HistoryEntry,
+  LoadOptions,
+  NewHistoryEntry,
+  RunEventQuery,
+  RunRecord,
+  SessionKey,
+  Store,
+} from "./store.ts";
 
 /** Options for {@linkcode SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -163,10 +172,11 @@ export class SqliteStore implements Store {
    * @param key The session.
    * @returns The entries, in order; empty for a session never written.
    */
-  load(key: SessionKey): Promise<HistoryEntry[]> {
+  load(key: SessionKey, options: LoadOptions = {}): Promise<HistoryEntry[]> {
     return this.#run(`load session ${describeKey(key)}`, () => {
       assertSessionKey(key);
-      return this.#sql.loadEntries.all(key.agent, key.instanceId, key.session).map(toHistoryEntry);
+      const afterSeq = checkAfterSeq(options);
+      return this.#sql.loadEntries.all(key.agent, key.instanceId, key.session, afterSeq).map(toHistoryEntry);
     });
   }
 

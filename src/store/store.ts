@@ -39,6 +39,12 @@ export interface HistoryEntry extends NewHistoryEntry {
   seq: number;
 }
 
+/** Options of {@linkcode Store.load}. */
+export interface LoadOptions {
+  /** Only entries whose `seq` is greater than this; every entry when omitted. */
+  afterSeq?: number;
+}
+
 /** The state of a workflow run. */
 export type RunStatus = "running" | "done" | "failed" | "aborted";
 
@@ -87,12 +93,13 @@ export interface Store {
    */
   append(key: SessionKey, entries: readonly NewHistoryEntry[]): Promise<HistoryEntry[]>;
   /**
-   * Reads a session's whole history, in order.
+   * Reads a session's history, in order: all of it, or only the entries after a known position.
    *
    * @param key The session.
+   * @param options `afterSeq`: only entries whose `seq` is greater (for catching up with other writers).
    * @returns The entries; empty for a session never written.
    */
-  load(key: SessionKey): Promise<HistoryEntry[]>;
+  load(key: SessionKey, options?: LoadOptions): Promise<HistoryEntry[]>;
   /**
    * Deletes a session's history.
    *

@@ -102,6 +102,16 @@ export function defineStoreContractTests(name: string, makeStore: () => Promise<
     assert.deepEqual(await store.listSessions(), []);
   });
 
+  test("load() with afterSeq returns only the later entries", async (store) => {
+    await store.append(KEY, [entry("one"), entry("two"), entry("three")]);
+    assert.deepEqual(contents(await store.load(KEY, { afterSeq: 0 })), ["two", "three"]);
+    assert.deepEqual((await store.load(KEY, { afterSeq: 1 })).map((item) => item.seq), [2]);
+    assert.deepEqual(await store.load(KEY, { afterSeq: 2 }), []);
+    assert.deepEqual(contents(await store.load(KEY, { afterSeq: -1 })), ["one", "two", "three"]);
+    await assert.rejects(store.load(KEY, { afterSeq: 1.5 }), TypeError);
+    await assert.rejects(store.load(KEY, { afterSeq: -2 }), TypeError);
+  });
+
   test("load() of a session never written returns an empty history", async (store) => {
     assert.deepEqual(await store.load({ agent: "nobody", instanceId: "none", session: "never" }), []);
   });
