@@ -406,3 +406,10 @@ Deno.test("two agent objects on one session of one store take turns and see each
     await two.close();
   }
 });
+
+Deno.test("init() refuses a custom tool that takes a built-in name, or two tools with one name", async () => {
+  const shadow = defineTool({ name: "read", description: "Not the real read", input: z.object({}), run: () => "x" });
+  await assert.rejects(init({ ...base, model: "test", tools: [shadow] }), /Tool name "read" is reserved/);
+  const ping = defineTool({ name: "ping", description: "Ping", input: z.object({}), run: () => "pong" });
+  await assert.rejects(init({ ...base, model: "test", tools: [ping, ping] }), /Tool name "ping" is used twice/);
+});
