@@ -33,15 +33,15 @@
  * @module
  */
 
-export { TestModel } from "./src/model/test_model.ts";
-export type { TestModelOptions, TestReply, TestStep, TestToolCall } from "./src/model/test_model.ts";
-export { FunctionModel } from "./src/model/function_model.ts";
+export { TestModel } from "./src/model/test_models/test_model.ts";
+export type { TestModelOptions, TestReply, TestStep, TestToolCall } from "./src/model/test_models/test_model.ts";
+export { FunctionModel } from "./src/model/test_models/function_model.ts";
 export type {
   FunctionModelHandler,
   FunctionModelInfo,
   FunctionModelOptions,
   FunctionModelReply,
-} from "./src/model/function_model.ts";
+} from "./src/model/test_models/function_model.ts";
 export { startFakeOpenAI } from "./src/testing/fake_openai.ts";
 export type {
   FakeFailure,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { AbortError } from "../errors.ts";
 import type { FlueEvent } from "../events/event_types.ts";
-import { FunctionModel } from "../model/function_model.ts";
+import { FunctionModel } from "../model/test_models/function_model.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import { createAgent } from "./create_agent.ts";
 import { type FlueContext, runWorkflow } from "./workflow.ts";

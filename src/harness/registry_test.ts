@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { init } from "../agent/init.ts";
-import { TestModel } from "../model/test_model.ts";
+import { TestModel } from "../model/test_models/test_model.ts";
 import { FlueHarness } from "./flue_harness.ts";
 import { createHarness, listHarnesses, registerHarness } from "./registry.ts";
 

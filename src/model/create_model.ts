@@ -8,7 +8,7 @@ import type { ChatModel } from "./chat_model.ts";
 import { parseModelString } from "./model_string.ts";
 import type { ProviderSettings } from "./providers.ts";
 import { resolveModel } from "./resolve_model.ts";
-import { TestModel } from "./test_model.ts";
+import { TestModel } from "./test_models/test_model.ts";
 
 /**
  * Turns a model string (`openai:gpt-5.5`, `test`) or a `ChatModel` into a model.

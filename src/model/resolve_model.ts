@@ -7,7 +7,7 @@
 
 import type { ChatModel } from "./chat_model.ts";
 import { parseModelString } from "./model_string.ts";
-import { OpenAIChatModel } from "./openai_chat_model.ts";
+import { OpenAIChatModel } from "./openai/openai_chat_model.ts";
 import { getProvider, type ProviderSettings } from "./providers.ts";
 
 /** The options of {@linkcode resolveModel}. */

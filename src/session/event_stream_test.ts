@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { init } from "../agent/init.ts";
 import { AbortError } from "../errors.ts";
-import { FunctionModel } from "../model/function_model.ts";
+import { FunctionModel } from "../model/test_models/function_model.ts";
 
 Deno.test("leaving a stream's loop early cancels the operation", async () => {
   const model = new FunctionModel((request) =>

@@ -3,9 +3,9 @@ import { z } from "zod";
 import { init } from "../agent/init.ts";
 import { AbortError, ResultValidationError } from "../errors.ts";
 import type { FlueEvent } from "../events/event_types.ts";
-import { FunctionModel } from "../model/function_model.ts";
+import { FunctionModel } from "../model/test_models/function_model.ts";
 import type { ModelRequest } from "../model/chat_model.ts";
-import { TestModel } from "../model/test_model.ts";
+import { TestModel } from "../model/test_models/test_model.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import { defineTool } from "../tools/tool.ts";
 

@@ -3,7 +3,7 @@ import { Redactor } from "../telemetry/redactor.ts";
 import { createVirtualSandbox } from "../sandbox/virtual_sandbox.ts";
 import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
 import { DENY_ALL_POLICY, type Sandbox, type SandboxContext } from "../sandbox/sandbox.ts";
-import { createGrepTool } from "../tools/grep_tool.ts";
+import { createGrepTool } from "../tools/builtin/grep_tool.ts";
 import { toolContext } from "../tools/testdata/memory_fixture.ts";
 import { SessionSandbox, withGrantedEnv } from "./session_sandbox.ts";
 

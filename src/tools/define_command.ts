@@ -10,8 +10,8 @@ import type { Schema } from "../output/schema.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool, type FlueTool, type ToolContext } from "./tool.ts";
 import { assertCustomToolName } from "./sandbox_tools.ts";
-import { formatShellResult, runToolCommand } from "./bash_tool.ts";
-import { DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
+import { formatShellResult, runToolCommand } from "./builtin/bash_tool.ts";
+import { DEFAULT_MAX_OUTPUT_BYTES } from "./builtin/_truncate.ts";
 
 /** What a function command's `run` receives besides its arguments. */
 export interface CommandContext extends ToolContext {

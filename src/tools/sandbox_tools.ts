@@ -6,13 +6,13 @@
 
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { FlueTool } from "./tool.ts";
-import { type BashToolOptions, createBashTool } from "./bash_tool.ts";
-import { createEditTool } from "./edit_tool.ts";
-import { createGlobTool, type GlobToolOptions } from "./glob_tool.ts";
-import { createGrepTool, type GrepToolOptions } from "./grep_tool.ts";
-import { createLsTool, createStatTool, type LsToolOptions } from "./ls_tool.ts";
-import { createReadTool, type ReadToolOptions } from "./read_tool.ts";
-import { createWriteTool } from "./write_tool.ts";
+import { type BashToolOptions, createBashTool } from "./builtin/bash_tool.ts";
+import { createEditTool } from "./builtin/edit_tool.ts";
+import { createGlobTool, type GlobToolOptions } from "./builtin/glob_tool.ts";
+import { createGrepTool, type GrepToolOptions } from "./builtin/grep_tool.ts";
+import { createLsTool, createStatTool, type LsToolOptions } from "./builtin/ls_tool.ts";
+import { createReadTool, type ReadToolOptions } from "./builtin/read_tool.ts";
+import { createWriteTool } from "./builtin/write_tool.ts";
 
 /** The names of Flue's own tools. Custom tools and commands may not use them. */
 export const BUILTIN_TOOL_NAMES: readonly string[] = Object.freeze([

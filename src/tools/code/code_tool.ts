@@ -8,10 +8,10 @@
 import { z } from "zod";
 import { abortErrorFrom, SandboxUnavailableError } from "../../errors.ts";
 import { defineTool, type FlueTool } from "../tool.ts";
-import { DEFAULT_MAX_OUTPUT_BYTES } from "../_truncate.ts";
+import { DEFAULT_MAX_OUTPUT_BYTES } from "../builtin/_truncate.ts";
 import { buildSnippetModules } from "./_snippet_module.ts";
 import { base64, findReport, hideModuleUrls, runnerProgram } from "./_code_runner.ts";
-import { readCapped } from "../_read_capped.ts";
+import { readCapped } from "../builtin/_read_capped.ts";
 
 /** The languages a snippet may be written in. */
 export type CodeLanguage = "javascript" | "typescript";

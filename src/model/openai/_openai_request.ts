@@ -5,8 +5,8 @@
  */
 
 import type OpenAI from "openai";
-import type { ModelRequest, ThinkingLevel, ToolSchema } from "./chat_model.ts";
-import type { Message } from "./message.ts";
+import type { ModelRequest, ThinkingLevel, ToolSchema } from "../chat_model.ts";
+import type { Message } from "../message.ts";
 
 /** The `reasoning_effort` values the Chat Completions API takes. */
 export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high" | "xhigh";

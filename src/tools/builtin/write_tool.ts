@@ -6,8 +6,8 @@
 
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
-import { defineTool, type FlueTool } from "./tool.ts";
+import type { Sandbox } from "../../sandbox/sandbox.ts";
+import { defineTool, type FlueTool } from "../tool.ts";
 import { byteLength } from "./_truncate.ts";
 
 /** The input of the `write` tool. */
@@ -25,8 +25,8 @@ export interface WriteInput {
  * @example Writing a file
  * ```ts
  * import { createWriteTool } from "./write_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
- * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../../sandbox/sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createGrepTool, type GrepInput, type GrepToolOptions } from "./grep_tool.ts";
-import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
-import { withSearchScene } from "./testdata/searchable_fixture.ts";
+import { memorySandboxWith, toolContext } from "../testdata/memory_fixture.ts";
+import { withSearchScene } from "../testdata/searchable_fixture.ts";
 
 const project = {
   "src/a.ts": "export function alpha() {}\nconst beta = 2;\n",

@@ -6,8 +6,8 @@
 
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
-import { defineTool, type FlueTool } from "./tool.ts";
+import type { Sandbox } from "../../sandbox/sandbox.ts";
+import { defineTool, type FlueTool } from "../tool.ts";
 import { joinPath } from "./_walk.ts";
 
 /** Limits of the `ls` tool. */
@@ -35,8 +35,8 @@ export interface StatInput {
  * @example Listing the workspace root
  * ```ts
  * import { createLsTool } from "./ls_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
- * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../../sandbox/sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({
@@ -93,8 +93,8 @@ export function createLsTool(sandbox: Sandbox, options: LsToolOptions = {}): Flu
  * @example Facts about a file
  * ```ts
  * import { createStatTool } from "./ls_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
- * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../../sandbox/sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({

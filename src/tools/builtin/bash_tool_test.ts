@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { EventPayload } from "../events/event_types.ts";
-import { AbortError, PolicyDeniedError } from "../errors.ts";
+import type { EventPayload } from "../../events/event_types.ts";
+import { AbortError, PolicyDeniedError } from "../../errors.ts";
 import { createBashTool } from "./bash_tool.ts";
-import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
+import { memorySandboxWith, toolContext } from "../testdata/memory_fixture.ts";
 
 Deno.test("bash tool returns the exit code, stdout and stderr, and emits command events", async () => {
   const sandbox = await memorySandboxWith({ "a.txt": "hello\n" }, {

@@ -5,14 +5,14 @@
  */
 
 import OpenAI from "openai";
-import { abortErrorFrom, ModelError } from "../errors.ts";
-import type { ChatModel, ModelReply, ModelRequest } from "./chat_model.ts";
-import type { ProviderSettings } from "./providers.ts";
-import { validateName, validateSettings } from "./_provider_validation.ts";
+import { abortErrorFrom, ModelError } from "../../errors.ts";
+import type { ChatModel, ModelReply, ModelRequest } from "../chat_model.ts";
+import type { ProviderSettings } from "../providers.ts";
+import { validateName, validateSettings } from "../_provider_validation.ts";
 import { buildRequestBody } from "./_openai_request.ts";
 import { replyFromCompletion, StreamAssembler } from "./_openai_reply.ts";
 import { type FailureContext, timeoutError, toModelError } from "./_openai_failure.ts";
-import { DEFAULT_MAX_RETRIES, retry, type RetryPolicy } from "./retry.ts";
+import { DEFAULT_MAX_RETRIES, retry, type RetryPolicy } from "../retry.ts";
 
 /** The options of {@linkcode OpenAIChatModel}: the endpoint, the model, and how to stream, time out and retry. */
 export interface OpenAIChatModelOptions extends ProviderSettings, RetryPolicy {

@@ -6,8 +6,8 @@
 
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
-import { defineTool, type FlueTool } from "./tool.ts";
+import type { Sandbox } from "../../sandbox/sandbox.ts";
+import { defineTool, type FlueTool } from "../tool.ts";
 
 /** The input of the `edit` tool. */
 export interface EditInput {
@@ -28,8 +28,8 @@ export interface EditInput {
  * @example Renaming a function
  * ```ts
  * import { createEditTool } from "./edit_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
- * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../../sandbox/sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { AbortError } from "../errors.ts";
-import type { ModelRequest, ToolSchema } from "./chat_model.ts";
-import type { Message } from "./message.ts";
+import { AbortError } from "../../errors.ts";
+import type { ModelRequest, ToolSchema } from "../chat_model.ts";
+import type { Message } from "../message.ts";
 import { TestModel } from "./test_model.ts";
 
 function request(messages: Message[], extra: Partial<ModelRequest> = {}): ModelRequest {

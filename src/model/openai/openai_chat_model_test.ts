@@ -1,9 +1,9 @@
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { AbortError, ModelError } from "../errors.ts";
-import { type FakeOpenAIServer, startFakeOpenAI } from "../testing/fake_openai.ts";
-import type { ModelRequest } from "./chat_model.ts";
+import { AbortError, ModelError } from "../../errors.ts";
+import { type FakeOpenAIServer, startFakeOpenAI } from "../../testing/fake_openai.ts";
+import type { ModelRequest } from "../chat_model.ts";
 import { OpenAIChatModel, type OpenAIChatModelOptions } from "./openai_chat_model.ts";
-import { sleep } from "./retry.ts";
+import { sleep } from "../retry.ts";
 
 /** A sleep that records each wait and returns at once, still honouring abort. */
 function recordingSleep(waits: number[]): (ms: number, signal: AbortSignal) => Promise<void> {

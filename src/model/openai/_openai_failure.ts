@@ -5,9 +5,9 @@
  */
 
 import OpenAI from "openai";
-import { ModelError } from "../errors.ts";
+import { ModelError } from "../../errors.ts";
 import { MalformedReplyError } from "./_openai_reply.ts";
-import { isRetryableStatus, parseRetryAfterMs } from "./retry.ts";
+import { isRetryableStatus, parseRetryAfterMs } from "../retry.ts";
 
 /** Where a request went, for messages. */
 export interface FailureContext {

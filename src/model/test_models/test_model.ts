@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ChatModel, ModelReply, ModelRequest } from "./chat_model.ts";
+import type { ChatModel, ModelReply, ModelRequest } from "../chat_model.ts";
 import { normalizeReply, snapshotRequest, streamReply, throwIfAborted, toToolCalls } from "./_scripted_reply.ts";
 import { unscriptedReply } from "./_unscripted_reply.ts";
 

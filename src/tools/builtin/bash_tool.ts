@@ -6,9 +6,9 @@
 
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
-import { abortErrorFrom } from "../errors.ts";
-import type { Sandbox, ShellResult } from "../sandbox/sandbox.ts";
-import { defineTool, type FlueTool, type ToolContext } from "./tool.ts";
+import { abortErrorFrom } from "../../errors.ts";
+import type { Sandbox, ShellResult } from "../../sandbox/sandbox.ts";
+import { defineTool, type FlueTool, type ToolContext } from "../tool.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
 
 /** Limits of the `bash` tool. */
@@ -38,7 +38,7 @@ export interface BashInput {
  * @example Running an allowed command
  * ```ts
  * import { createBashTool } from "./bash_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLsTool, createStatTool } from "./ls_tool.ts";
-import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
+import { memorySandboxWith, toolContext } from "../testdata/memory_fixture.ts";
 
 Deno.test("ls tool lists directories first, then files with sizes", async () => {
   const sandbox = await memorySandboxWith({ "b.txt": "hello", "a.md": "", "src/x.ts": "x", "lib/y.ts": "y" });

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { ModelRequest, ToolSchema } from "./chat_model.ts";
-import type { Message } from "./message.ts";
+import type { ModelRequest, ToolSchema } from "../chat_model.ts";
+import type { Message } from "../message.ts";
 import { sampleFromSchema } from "./_sample_from_schema.ts";
 import type { TestReply } from "./test_model.ts";
 

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { abortErrorFrom } from "../errors.ts";
-import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../sandbox/runner/deno_runner.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
+import { abortErrorFrom } from "../../errors.ts";
+import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../../sandbox/runner/deno_runner.ts";
+import type { Sandbox } from "../../sandbox/sandbox.ts";
 
 /**
  * A sandbox that can search its own files in one request, as the `virtual` and `local` sandboxes can through their file

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { ModelReply, StopReason } from "./chat_model.ts";
-import type { ToolCall, Usage } from "./message.ts";
-import { emptyUsage } from "./message.ts";
+import type { ModelReply, StopReason } from "../chat_model.ts";
+import type { ToolCall, Usage } from "../message.ts";
+import { emptyUsage } from "../message.ts";
 
 /** A reply whose shape is not a Chat Completions reply; worth a retry. */
 export class MalformedReplyError extends Error {

@@ -6,8 +6,8 @@
 
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
-import { defineTool, type FlueTool } from "./tool.ts";
+import type { Sandbox } from "../../sandbox/sandbox.ts";
+import { defineTool, type FlueTool } from "../tool.ts";
 import { byteLength, cutLine, cutToBytes, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
 
 /** Limits of the `read` tool. */
@@ -42,8 +42,8 @@ const DEFAULT_MAX_READ_FILE_BYTES = 10 * 1024 * 1024;
  * @example Reading the second line of a file
  * ```ts
  * import { createReadTool } from "./read_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
- * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../../sandbox/sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({

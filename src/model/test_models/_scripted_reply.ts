@@ -5,9 +5,9 @@
  * @module
  */
 
-import { abortErrorFrom } from "../errors.ts";
-import type { ModelReply, ModelRequest } from "./chat_model.ts";
-import type { Message, ToolCall, Usage } from "./message.ts";
+import { abortErrorFrom } from "../../errors.ts";
+import type { ModelReply, ModelRequest } from "../chat_model.ts";
+import type { Message, ToolCall, Usage } from "../message.ts";
 import type { TestReply, TestToolCall } from "./test_model.ts";
 
 /** Words per streamed text chunk: small enough that a short reply still arrives in several pieces. */

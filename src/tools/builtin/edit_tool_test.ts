@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { PolicyDeniedError } from "../errors.ts";
+import { PolicyDeniedError } from "../../errors.ts";
 import { createEditTool } from "./edit_tool.ts";
 import { createWriteTool } from "./write_tool.ts";
-import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
+import { memorySandboxWith, toolContext } from "../testdata/memory_fixture.ts";
 
 Deno.test("write tool creates and replaces files, creating parent directories", async () => {
   const sandbox = await memorySandboxWith({}, { allowWrite: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createReadTool } from "./read_tool.ts";
-import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
+import { memorySandboxWith, toolContext } from "../testdata/memory_fixture.ts";
 
 const numbered = (count: number): string => Array.from({ length: count }, (_, index) => `line ${index + 1}`).join("\n");
 

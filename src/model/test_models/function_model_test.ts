@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { AbortError } from "../errors.ts";
-import type { ModelRequest, ToolSchema } from "./chat_model.ts";
+import { AbortError } from "../../errors.ts";
+import type { ModelRequest, ToolSchema } from "../chat_model.ts";
 import { FunctionModel, type FunctionModelInfo } from "./function_model.ts";
 
 const tools: ToolSchema[] = [{

@@ -6,10 +6,10 @@
 
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
-import { defineTool, type FlueTool } from "./tool.ts";
+import type { Sandbox } from "../../sandbox/sandbox.ts";
+import { defineTool, type FlueTool } from "../tool.ts";
 import { cutToBytes, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
-import { globToRegExp } from "../sandbox/glob_pattern.ts";
+import { globToRegExp } from "../../sandbox/glob_pattern.ts";
 import { relativeTo, SKIPPED_DIRECTORIES, walkFiles } from "./_walk.ts";
 
 /** Limits of the `glob` tool. */
@@ -40,8 +40,8 @@ export interface GlobInput {
  * @example Listing TypeScript files
  * ```ts
  * import { createGlobTool } from "./glob_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
- * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../../sandbox/sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({

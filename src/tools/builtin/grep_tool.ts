@@ -4,12 +4,12 @@
  * @module
  */
 
-import { globToRegExp } from "../sandbox/glob_pattern.ts";
+import { globToRegExp } from "../../sandbox/glob_pattern.ts";
 import { z } from "zod";
 import { cachedInputSchema } from "./_schema_cache.ts";
-import { abortErrorFrom } from "../errors.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
-import { defineTool, type FlueTool } from "./tool.ts";
+import { abortErrorFrom } from "../../errors.ts";
+import type { Sandbox } from "../../sandbox/sandbox.ts";
+import { defineTool, type FlueTool } from "../tool.ts";
 import { cutLine, cutToBytes, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_OUTPUT_BYTES } from "./_truncate.ts";
 import {
   relativeTo,
@@ -19,7 +19,7 @@ import {
   untilAborted,
   walkFiles,
 } from "./_walk.ts";
-import type { GrepResult } from "../sandbox/runner/deno_runner.ts";
+import type { GrepResult } from "../../sandbox/runner/deno_runner.ts";
 
 /** Limits of the `grep` tool. */
 export interface GrepToolOptions {
@@ -62,8 +62,8 @@ const MAX_MATCHED_LINE_LENGTH = 10_000;
  * @example Finding a function
  * ```ts
  * import { createGrepTool } from "./grep_tool.ts";
- * import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
- * import { DENY_ALL_POLICY } from "../sandbox/sandbox.ts";
+ * import { createMemorySandbox } from "../../sandbox/memory_sandbox.ts";
+ * import { DENY_ALL_POLICY } from "../../sandbox/sandbox.ts";
  * import assert from "node:assert/strict";
  *
  * const sandbox = await createMemorySandbox({

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createGlobTool, type GlobInput, type GlobToolOptions } from "./glob_tool.ts";
-import { globToRegExp } from "../sandbox/glob_pattern.ts";
-import { DenoRunner } from "../sandbox/runner/deno_runner.ts";
-import { memorySandboxWith, toolContext } from "./testdata/memory_fixture.ts";
-import { withSearchScene } from "./testdata/searchable_fixture.ts";
+import { globToRegExp } from "../../sandbox/glob_pattern.ts";
+import { DenoRunner } from "../../sandbox/runner/deno_runner.ts";
+import { memorySandboxWith, toolContext } from "../testdata/memory_fixture.ts";
+import { withSearchScene } from "../testdata/searchable_fixture.ts";
 
 const project = {
   "deno.json": "{}",
