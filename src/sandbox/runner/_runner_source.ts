@@ -242,7 +242,7 @@ export async function runnerMain(): Promise<void> {
     }
   }
 
-  // Walks like the model's tools walk a sandbox (`walkFiles` in `src/tools/_walk.ts`), so that searching here gives
+  // Walks like the model's tools walk a sandbox (`walkFiles` in `src/tools/builtin/_walk.ts`), so that searching here gives
   // what they would find: breadth first, by name within a directory, regular files only (links and special files are
   // left out, so no link is followed), not entering SKIPPED_DIRECTORIES below `start`, and leaving out hidden paths.
   // Yields real paths. `walk.isComplete` turns false when the walk stops at `maxFiles` files or the entry cap.
