@@ -131,6 +131,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       id: values.id,
       overrides,
     });
+    // Without --stream, a person at a terminal still sees tool activity on stderr while the call runs.
+    const unsubscribe = io.progress && !values.json && !values.stream
+      ? agent.subscribe((event) => printActivity(event, io, style))
+      : undefined;
     try {
       const session = await agent.session(values.session ?? "default");
       if (values.stream) {
@@ -159,6 +163,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       }
       return 0;
     } finally {
+      unsubscribe?.();
       await agent.close();
     }
   } finally {
@@ -192,7 +197,11 @@ async function runWorkflowCommand(
       overrides,
       signal,
       // A workflow's stdout is its JSON result alone; its agents' streamed text goes to stderr with the activity.
-      onEvent: values.stream ? (event) => printStreamEvent(event, io, style, io.stderr) : undefined,
+      onEvent: values.stream
+        ? (event) => printStreamEvent(event, io, style, io.stderr)
+        : io.progress && !values.json
+        ? (event) => printActivity(event, io, style)
+        : undefined,
     });
     if (values.json) io.stdout(`${JSON.stringify({ runId, result })}\n`);
     else io.stdout(`${JSON.stringify(result, null, 2)}\n`);
@@ -200,6 +209,11 @@ async function runWorkflowCommand(
   } finally {
     await store.close();
   }
+}
+
+function printActivity(event: FlueEvent, io: CliIo, style: ReturnType<typeof styles>): void {
+  const line = describeActivity(event, style);
+  if (line) io.stderr(`${line}\n`);
 }
 
 function printStreamEvent(
@@ -212,8 +226,7 @@ function printStreamEvent(
     writeText(event.text);
     return;
   }
-  const line = describeActivity(event, style);
-  if (line) io.stderr(`${line}\n`);
+  printActivity(event, io, style);
 }
 
 /**

@@ -14,6 +14,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether colours may be used on standard error. */
   color: boolean;
+  /** Whether to show tool activity on standard error while a call runs (a person is watching a terminal). */
+  progress?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -29,6 +31,7 @@ export function processIo(): CliIo {
     stdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
     stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
     color: (noColor === undefined || noColor === "") && Deno.stderr.isTerminal(),
+    progress: Deno.stderr.isTerminal(),
   };
 }
 
