@@ -9,6 +9,10 @@ Deno.test("SqliteStore shared by two processes appending at once keeps every ent
   try {
     // The file does not exist yet, so both processes also race to create and migrate it.
     const path = join(dir, "flue.db");
+    // Load the worker's module graph once first, so the two workers do not both fill a cold module cache at once.
+    const cached = await new Deno.Command(Deno.execPath(), { args: ["cache", worker], stdout: "null", stderr: "piped" })
+      .output();
+    assert.equal(cached.code, 0, new TextDecoder().decode(cached.stderr));
     const labels = ["left", "right"];
     const batches = 200;
     const children = labels.map((label) =>
@@ -24,7 +28,11 @@ Deno.test("SqliteStore shared by two processes appending at once keeps every ent
       const reader = child.stdout.getReader();
       const { value } = await reader.read();
       reader.releaseLock();
-      assert.equal(new TextDecoder().decode(value).trim(), "ready");
+      const said = new TextDecoder().decode(value).trim();
+      if (said !== "ready") {
+        const { stderr } = await child.output();
+        assert.fail(`A worker did not start: "${said}"\n${new TextDecoder().decode(stderr)}`);
+      }
     }
     for (const child of children) {
       const writer = child.stdin.getWriter();
