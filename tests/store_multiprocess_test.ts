@@ -70,3 +70,31 @@ Deno.test("SqliteStore shared by two processes appending at once keeps every ent
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SqliteStore opens a new file from several processes starting at the same instant", async () => {
+  const raceWorker = new URL("../src/store/testdata/open_race_worker.ts", import.meta.url).pathname;
+  await new Deno.Command(Deno.execPath(), { args: ["cache", raceWorker], stdout: "null", stderr: "null" }).output();
+  for (let round = 0; round < 5; round++) {
+    const dir = await Deno.makeTempDir({ prefix: "flue-open-race-" });
+    try {
+      const path = join(dir, "flue.db");
+      const startAt = String(Date.now() + 600);
+      const outputs = await Promise.all(Array.from({ length: 6 }, () =>
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", raceWorker, path, startAt],
+          stdout: "piped",
+          stderr: "piped",
+        }).output()));
+      const said = outputs.map((output) => new TextDecoder().decode(output.stdout).trim());
+      assert.deepEqual(said, Array(6).fill("ok"));
+      const store = new SqliteStore({ path });
+      try {
+        assert.equal((await store.load({ agent: "a", instanceId: "i", session: "s" })).length, 6);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});

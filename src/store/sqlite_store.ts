@@ -112,18 +112,28 @@ export class SqliteStore implements Store {
     this.path = path === ":memory:" ? path : resolve(projectDir ?? ".", path ?? join(".flue", "flue.db"));
     this.#busyTimeoutMs = busyTimeoutMs;
     if (this.path !== ":memory:") createFolder(dirname(this.path));
-    let db: DatabaseSync | undefined;
-    try {
-      db = new DatabaseSync(this.path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
-      // NORMAL is safe in WAL mode: a process crash loses nothing committed; only a power loss can drop the last commits.
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
-      migrate(db, this.path);
-      this.#sql = prepareStatements(db);
-    } catch (error) {
-      db?.close();
-      throw explainSqliteError(error, this.path, "open", busyTimeoutMs);
+    const deadline = Date.now() + busyTimeoutMs;
+    for (let attempt = 1;; attempt++) {
+      let db: DatabaseSync | undefined;
+      try {
+        db = new DatabaseSync(this.path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+        // NORMAL is safe in WAL mode: a process crash loses nothing committed; a power loss can drop the last commits.
+        db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+        migrate(db, this.path);
+        this.#sql = prepareStatements(db);
+        this.#db = db;
+        return;
+      } catch (error) {
+        db?.close();
+        // Switching a new file to WAL while another process opens it fails at once, without the busy handler (SQLite
+        // refuses to wait there, to avoid deadlock): processes starting together take turns instead of failing.
+        if (isBusy(error) && Date.now() < deadline) {
+          sleepSync(Math.min(5 * attempt, 50) + Math.random() * 10);
+          continue;
+        }
+        throw explainSqliteError(error, this.path, "open", busyTimeoutMs);
+      }
     }
-    this.#db = db;
   }
 
   /**
@@ -324,6 +334,15 @@ export class SqliteStore implements Store {
       throw error;
     }
   }
+}
+
+function isBusy(error: unknown): boolean {
+  return /database is locked|database is busy/.test(error instanceof Error ? error.message : String(error));
+}
+
+// The constructor is synchronous, so waits between open attempts block; they are short and only happen at start-up.
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function createFolder(folder: string): void {
