@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import { z } from "zod";
+import { applyEnvironmentOverrides, readProcessVariable, type ReadVariable } from "./_config_environment.ts";
 
 const providerSchema = z.strictObject({
   baseURL: z.url().optional(),
@@ -106,9 +107,14 @@ export const CONFIG_KEYS: readonly string[] = Object.keys(configSchema.shape);
  *
  * @param value The value of the `"flue"` key.
  * @param source Where it came from, for error messages.
+ * @param variables Which environment variable set each overridden key, for error messages.
  * @returns The configuration.
  */
-export function parseConfig(value: unknown, source = "deno.json"): FlueConfig {
+export function parseConfig(
+  value: unknown,
+  source = "deno.json",
+  variables: ReadonlyMap<string, string> = new Map(),
+): FlueConfig {
   const parsed = configSchema.safeParse(value ?? {});
   if (parsed.success) return parsed.data as FlueConfig;
   const problems = parsed.error.issues.map((issue) => {
@@ -120,32 +126,34 @@ export function parseConfig(value: unknown, source = "deno.json"): FlueConfig {
         issue.keys.map((key) => `"${key}"`).join(", ")
       } in ${where}${known}`;
     }
-    return `${at}: ${issue.message}`;
+    const variable = issue.path.length ? variables.get(String(issue.path[0])) : undefined;
+    return `${at}${variable ? ` (set by ${variable})` : ""}: ${issue.message}`;
   });
   throw new TypeError(`Invalid configuration in ${source}: ${problems.join("; ")}`);
 }
 
 /**
- * Reads the `"flue"` key of `<projectDir>/deno.json`. A project without `deno.json` or without the key has the default
- * configuration.
+ * Reads the `"flue"` key of `<projectDir>/deno.json`, then applies the `FLUE_*` environment overrides (see
+ * `docs/configuration.md`). A project without `deno.json` or without the key has the default configuration.
  *
  * @param projectDir The project directory.
+ * @param read Reads an environment variable; the process environment by default.
  * @returns The configuration.
  */
-export async function loadConfig(projectDir: string): Promise<FlueConfig> {
+export async function loadConfig(projectDir: string, read: ReadVariable = readProcessVariable): Promise<FlueConfig> {
   const path = join(projectDir, "deno.json");
-  let text: string;
+  let raw: unknown = {};
   try {
-    text = await Deno.readTextFile(path);
+    const text = await Deno.readTextFile(path);
+    try {
+      raw = (JSON.parse(text) as { flue?: unknown } | null)?.flue ?? {};
+    } catch (error) {
+      throw new SyntaxError(`Could not parse "${path}": ${(error as Error).message}`, { cause: error });
+    }
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return parseConfig({}, path);
-    throw error;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Could not parse "${path}": ${(error as Error).message}`, { cause: error });
-  }
-  return parseConfig((json as { flue?: unknown } | null)?.flue, path);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return parseConfig(raw, path);
+  const { config, sources } = applyEnvironmentOverrides(raw as Record<string, unknown>, read);
+  return parseConfig(config, path, sources);
 }

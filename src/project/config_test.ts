@@ -41,3 +41,30 @@ Deno.test("loadConfig() gives defaults without deno.json and a clear error for b
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadConfig() lets FLUE_* variables override keys and names the variable of a bad value", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "deno.json"), JSON.stringify({ flue: { model: "test", maxTurns: 5 } }));
+    const variables: Record<string, string> = { FLUE_MODEL: "openai:gpt-5.5", FLUE_MAX_TURNS: "12" };
+    const config = await loadConfig(dir, (name) => variables[name]);
+    assert.equal(config.model, "openai:gpt-5.5");
+    assert.equal(config.maxTurns, 12);
+    variables.FLUE_MAX_TURNS = "many";
+    await assert.rejects(loadConfig(dir, (name) => variables[name]), /"flue.maxTurns" \(set by FLUE_MAX_TURNS\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig() never takes policy keys from the environment", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const variables: Record<string, string> = { FLUE_ALLOW_SHELL: "true", FLUE_ALLOW_WRITE: "true" };
+    const config = await loadConfig(dir, (name) => variables[name]);
+    assert.equal(config.allowShell, undefined);
+    assert.equal(config.allowWrite, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
