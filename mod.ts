@@ -31,10 +31,46 @@
 export { init } from "./src/agent/init.ts";
 export type { Agent } from "./src/agent/init.ts";
 export type { AgentOptions } from "./src/agent/agent_options.ts";
-export type { StoreSpec } from "./src/store/create_store.ts";
+export type { PostgresStoreSpec, StoreSpec } from "./src/store/create_store.ts";
 export { createAgent, isCreatedAgent } from "./src/agent/create_agent.ts";
 export type { AgentConfig, AgentCreateContext, CreatedAgent } from "./src/agent/create_agent.ts";
 export { runWorkflow } from "./src/agent/workflow.ts";
+export { dispatch } from "./src/agent/dispatch.ts";
+export type { DispatchRequest, DispatchResult } from "./src/agent/dispatch.ts";
+export { DispatchWorker } from "./src/agent/dispatch_worker.ts";
+export type { DispatchBackoff, DispatchSettlement, DispatchWorkerOptions } from "./src/agent/dispatch_worker.ts";
+export type { AgentResolver } from "./src/agent/agent_resolver.ts";
+export { AgentPool } from "./src/agent/agent_pool.ts";
+export type { AgentDeclaration, AgentPoolOptions } from "./src/agent/agent_pool.ts";
+export { createApp } from "./src/server/app.ts";
+export type {
+  CloseAppOptions,
+  CreateAppOptions,
+  FlueApp,
+  FlueAppExtras,
+  WebhookMountContext,
+} from "./src/server/app.ts";
+export { createProjectApp } from "./src/server/project_app.ts";
+export type { ProjectAppOptions } from "./src/server/project_app.ts";
+export { serve } from "./src/server/serve.ts";
+export type { FlueServer, ServeOptions } from "./src/server/serve.ts";
+export type { ErrorBody, ErrorEnvelope } from "./src/server/errors.ts";
+export type { RouteInfo } from "./src/server/route_table.ts";
+export { FlueClient } from "./src/client/flue_client.ts";
+export type {
+  ClientEventStream,
+  DispatchCallOptions,
+  DispatchReceiptResponse,
+  DispatchView,
+  FlueClientOptions,
+  FollowRunOptions,
+  HistoryPage,
+  RunEventsOptions,
+  RunEventsPage,
+  SessionCallOptions,
+} from "./src/client/flue_client.ts";
+export { FlueClientError } from "./src/client/client_error.ts";
+export type { ClientFrame, ServerFrame } from "./src/server/websocket_protocol.ts";
 export type {
   FlueContext,
   FlueLogger,
@@ -42,17 +78,33 @@ export type {
   WorkflowModule,
   WorkflowRunResult,
 } from "./src/agent/workflow.ts";
+export type { OpenTelemetryTracer, TelemetryOptions } from "./src/telemetry/tracing.ts";
 export { CallHandle } from "./src/session/call_handle.ts";
 export type {
+  CompactOptions,
+  CompactResult,
   EventStream,
   PromptOptions,
   PromptResponse,
   PromptResultResponse,
   Session,
   SessionFs,
+  SessionOptions,
   ShellOptions,
+  SkillOptions,
+  SkillResponse,
   TypedPromptOptions,
+  TypedSkillOptions,
 } from "./src/session/session_types.ts";
+export type {
+  TaskInfo,
+  TaskOptions,
+  TaskResponse,
+  TaskResultResponse,
+  TypedTaskOptions,
+} from "./src/session/task_call.ts";
+export type { SubagentProfile } from "./src/session/subagent_profile.ts";
+export type { RoleDefinition } from "./src/project/roles.ts";
 export { defineTool } from "./src/tools/tool.ts";
 export type { FlueTool, ToolContext, ToolDefinition } from "./src/tools/tool.ts";
 export { defineCommand } from "./src/tools/define_command.ts";
@@ -63,10 +115,19 @@ export type { CodeLanguage, CodeResult, CodeToolOptions, RunCodeOptions } from "
 export { registerHarness } from "./src/harness/registry.ts";
 export type { Harness, HarnessFactory, HarnessRequest, HarnessResult } from "./src/harness/harness.ts";
 export { MaxTurnsError } from "./src/harness/flue_harness.ts";
+export { AiSdkModel, aiSdkModel } from "./src/harness/ai_sdk/ai_sdk_model.ts";
+export type { AiSdkLanguageModel, AiSdkModelOptions } from "./src/harness/ai_sdk/ai_sdk_model.ts";
+export { callWithCompaction } from "./src/harness/call_with_compaction.ts";
+export type { CompactedCall } from "./src/harness/call_with_compaction.ts";
+export type { CompactionOptions, CompactionReason } from "./src/session/compaction.ts";
+export { isContextOverflowError } from "./src/model/context_overflow.ts";
+export { defaultContextWindow } from "./src/model/context_window.ts";
 export { registerProvider } from "./src/model/providers.ts";
 export type { ProviderSettings } from "./src/model/providers.ts";
+export { DEFAULT_CONTEXT_WINDOW } from "./src/model/chat_model.ts";
 export type {
   ChatModel,
+  ModelEndpoint,
   ModelReply,
   ModelRequest,
   ResponseFormat,
@@ -99,6 +160,8 @@ export type {
 } from "./src/sandbox/sandbox.ts";
 export { MemoryStore } from "./src/store/memory_store.ts";
 export { SqliteStore } from "./src/store/sqlite_store.ts";
+export { PostgresStore } from "./src/store/postgres_store.ts";
+export type { PostgresStoreOptions } from "./src/store/postgres_store.ts";
 export type {
   EntrySource,
   HistoryEntry,
@@ -110,6 +173,17 @@ export type {
   SessionKey,
   Store,
 } from "./src/store/store.ts";
+export type {
+  ClaimOptions,
+  DispatchAttempt,
+  DispatchError,
+  DispatchQuery,
+  DispatchQueue,
+  DispatchReceipt,
+  DispatchRecord,
+  DispatchStatus,
+  NewDispatch,
+} from "./src/store/dispatch_queue.ts";
 export {
   AbortError,
   ModelError,

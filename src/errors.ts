@@ -91,19 +91,25 @@ export class ModelError extends Error {
   readonly isRetryable: boolean;
   /** The provider name from the model string. */
   readonly provider?: string;
+  /** Whether the provider refused the request for its length; a session then compacts its history and retries once. */
+  readonly isContextOverflow: boolean;
 
   /**
    * Creates the error.
    *
    * @param message What failed.
-   * @param options Status, retryability, provider and standard error options.
+   * @param options Status, retryability, provider, whether the context overflowed, and standard error options.
    */
-  constructor(message: string, options?: ErrorOptions & { status?: number; isRetryable?: boolean; provider?: string }) {
+  constructor(
+    message: string,
+    options?: ErrorOptions & { status?: number; isRetryable?: boolean; provider?: string; isContextOverflow?: boolean },
+  ) {
     super(message, options);
     this.name = "ModelError";
     this.status = options?.status;
     this.isRetryable = options?.isRetryable ?? false;
     this.provider = options?.provider;
+    this.isContextOverflow = options?.isContextOverflow ?? false;
   }
 }
 

@@ -41,7 +41,14 @@ Deno.test("an unknown command or flag exits 2 and names what is valid", async ()
 
 Deno.test("flue init writes a project that answers a prompt key-less", async () => {
   await withProject(async (dir) => {
-    for (const file of ["AGENTS.md", "deno.json", "src/agents/assistant.ts", "src/workflows/summarize.ts"]) {
+    const files = [
+      "AGENTS.md",
+      ".agents/skills/review-text/SKILL.md",
+      "deno.json",
+      "src/agents/assistant.ts",
+      "src/workflows/summarize.ts",
+    ];
+    for (const file of files) {
       await Deno.stat(join(dir, file));
     }
     const run = await runCli(["run", "--prompt", "Hello there"], { cwd: dir, config: join(dir, "deno.json") });

@@ -1,4 +1,6 @@
 import { assertCustomToolName } from "../tools/sandbox_tools.ts";
+import { validateTelemetryOptions } from "../telemetry/tracing.ts";
+import { validateCompactionOption } from "../session/compaction.ts";
 import type { AgentOptions } from "./agent_options.ts";
 
 const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
@@ -19,14 +21,20 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "tools",
   "commands",
   "code",
+  "skills",
+  "roles",
+  "subagents",
+  "maxTaskDepth",
   "thinkingLevel",
   "maxTurns",
   "typedRetries",
+  "compaction",
   "store",
   "projectDir",
   "stateDir",
   "providers",
   "onEvent",
+  "telemetry",
 ];
 
 const AGENT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -69,16 +77,38 @@ export function validateAgentOptions(options: AgentOptions): void {
       throw new TypeError(`Option "${key}" must be a whole number from ${key === "maxTurns" ? 1 : 0} to 1000`);
     }
   }
+  if (
+    options.maxTaskDepth !== undefined &&
+    (!Number.isInteger(options.maxTaskDepth) || options.maxTaskDepth < 0 || options.maxTaskDepth > 32)
+  ) {
+    throw new TypeError(`Option "maxTaskDepth" must be a whole number from 0 to 32, got ${options.maxTaskDepth}`);
+  }
+  for (const key of ["roles", "subagents"] as const) {
+    const value = options[key];
+    if (value !== undefined && (value === null || typeof value !== "object" || Array.isArray(value))) {
+      throw new TypeError(
+        `Option "${key}" must map names to definitions, such as { reviewer: { description: "..." } }`,
+      );
+    }
+  }
   if (options.thinkingLevel !== undefined && !THINKING_LEVELS.includes(options.thinkingLevel)) {
     throw new TypeError(
       `Invalid thinkingLevel "${options.thinkingLevel}": use one of ${THINKING_LEVELS.join(", ")}`,
     );
   }
+  validateCompactionOption(options.compaction);
   if (options.env !== undefined) {
     for (const [name, value] of Object.entries(options.env)) {
       if (typeof value !== "string") throw new TypeError(`env value "${name}" must be a string`);
     }
   }
+  if (
+    options.skills !== undefined && options.skills !== false &&
+    (!Array.isArray(options.skills) || options.skills.some((name) => typeof name !== "string"))
+  ) {
+    throw new TypeError(`Option "skills" must be a list of skill names, such as ["triage"], or false for none`);
+  }
+  validateTelemetryOptions(options.telemetry);
   if (options.tools !== undefined && !Array.isArray(options.tools)) {
     throw new TypeError(`Option "tools" must be a list of tools made by defineTool()`);
   }

@@ -9,9 +9,13 @@ import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import type { ProviderSettings } from "../model/providers.ts";
 import type { SandboxFactory } from "../sandbox/sandbox.ts";
 import type { StoreSpec } from "../store/create_store.ts";
+import type { TelemetryOptions } from "../telemetry/tracing.ts";
 import type { CodeToolOptions } from "../tools/code/code_tool.ts";
 import type { FlueCommand } from "../tools/define_command.ts";
 import type { FlueTool } from "../tools/tool.ts";
+import type { CompactionOptions } from "../session/compaction.ts";
+import type { RoleDefinition } from "../project/roles.ts";
+import type { SubagentProfile } from "../session/subagent_profile.ts";
 
 /** The options of an agent. Every policy option denies by default. */
 export interface AgentOptions {
@@ -53,12 +57,31 @@ export interface AgentOptions {
    * timeout and a memory cap. Off by default; `true` or options turn it on.
    */
   code?: boolean | CodeToolOptions;
+  /**
+   * Which skills of the project's `.agents/skills/` the agent has: all of them when omitted, none with `false`, or
+   * only the names listed (each must exist).
+   */
+  skills?: string[] | false;
+  /**
+   * Roles declared in code, by name (lower-kebab-case), besides the project's `.agents/roles/<name>.md` files. A
+   * session (`agent.session(name, { role })`) or one call (`{ role }`) runs as a role.
+   */
+  roles?: Record<string, RoleDefinition>;
+  /** Subagent profiles, by name: the kinds of child session `session.task` and the model's `task` tool can run. */
+  subagents?: Record<string, SubagentProfile>;
+  /** How deep subagent tasks may nest (a task's task is depth 2); 4 by default, 0 for no tasks. */
+  maxTaskDepth?: number;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
   /** The most model calls one operation may make; 20 by default. */
   maxTurns?: number;
   /** Re-prompts allowed after invalid typed output; 3 by default. */
   typedRetries?: number;
+  /**
+   * When history is summarised to stay inside the model's context window, and how large one tool result may be
+   * (`docs/compaction.md`). On by default; `false` turns automatic compaction off.
+   */
+  compaction?: CompactionOptions | false;
   /** Where history and runs are kept; `sqlite` at `.flue/flue.db` by default. */
   store?: StoreSpec;
   /** The project directory; the current directory by default. */
@@ -69,4 +92,10 @@ export interface AgentOptions {
   providers?: Record<string, Partial<ProviderSettings>>;
   /** Receives every event of the agent. */
   onEvent?: EventCallback;
+  /**
+   * OpenTelemetry tracing: `{ tracer, recordContent }`, or `false` for none. On by default with the global tracer
+   * (`@flue/cli`), which records nothing until a tracer provider is registered (`OTEL_DENO=true` registers one).
+   * Inside a workflow run the run's `telemetry` option applies instead.
+   */
+  telemetry?: TelemetryOptions | false;
 }

@@ -13,12 +13,19 @@ import { createModel } from "../model/create_model.ts";
 import { createSandbox } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
+import { compactionSettings } from "../session/compaction.ts";
 import { SessionSandbox } from "../session/session_sandbox.ts";
-import type { Session } from "../session/session_types.ts";
+import type { Session, SessionOptions } from "../session/session_types.ts";
+import { checkSessionRole } from "../session/call_settings.ts";
 import { createStore } from "../store/create_store.ts";
 import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
-import { createSandboxTools } from "../tools/sandbox_tools.ts";
+import { startTracing } from "../telemetry/tracing.ts";
+import { BUILTIN_TOOL_NAMES, createSandboxTools } from "../tools/sandbox_tools.ts";
+import { createActivateSkillTool } from "../tools/activate_skill_tool.ts";
+import { loadSkills } from "../project/skills.ts";
+import { loadRoles } from "../project/roles.ts";
+import { rootTaskRuntime } from "../session/task_call.ts";
 import { createCodeTool } from "../tools/code/code_tool.ts";
 import { commandToTool } from "../tools/define_command.ts";
 import type { FlueTool } from "../tools/tool.ts";
@@ -38,9 +45,11 @@ export interface Agent {
    * Opens a session, resuming its stored history. The same name returns the same session object.
    *
    * @param name The session name; `default` when omitted.
+   * @param options The role the session runs as. A session already open keeps its role: asking for another is an
+   * error, and omitting `role` returns it as it is.
    * @returns The session.
    */
-  session(name?: string): Promise<Session>;
+  session(name?: string, options?: SessionOptions): Promise<Session>;
   /**
    * Lists the instance's stored sessions.
    *
@@ -99,7 +108,6 @@ export function init(options: AgentOptions): Promise<Agent> {
  * @param wiring The run's bus, store and run id.
  * @returns The agent.
  */
-// deno-lint-ignore require-await -- async so that invalid options reject the promise rather than throw synchronously
 export async function initWithWiring(options: AgentOptions, wiring: AgentWiring): Promise<Agent> {
   validateAgentOptions(options);
   const projectDir = resolve(options.projectDir ?? Deno.cwd());
@@ -120,6 +128,8 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const store = wiring.store ?? createStore(storeSpec, { projectDir, stateDir });
   const bus = wiring.bus ?? new EventBus(redactor);
   const unsubscribe = options.onEvent ? bus.subscribe(options.onEvent) : undefined;
+  // A workflow run traces its own bus, which its agents share: tracing here too would make every span twice.
+  const tracing = wiring.bus ? undefined : startTracing(bus, options.telemetry, redactor);
   const policy: SandboxPolicy = Object.freeze({
     allowWrite: options.allowWrite ?? false,
     allowShell: options.allowShell ?? false,
@@ -132,12 +142,25 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const customTools: FlueTool<unknown>[] = [...(options.tools ?? [])];
   if (options.code) customTools.push(createCodeTool(options.code === true ? {} : options.code) as FlueTool<unknown>);
   const commands = options.commands ?? [];
+  const skills = await loadSkills(projectDir, {
+    select: options.skills,
+    toolNames: [...BUILTIN_TOOL_NAMES, ...customTools.map((tool) => tool.name), ...commands.map((c) => c.name)],
+  });
+  if (skills.length) customTools.push(createActivateSkillTool(skills) as FlueTool<unknown>);
+  const roles = await loadRoles(projectDir, options.roles);
+  const tasks = rootTaskRuntime({
+    subagents: options.subagents,
+    maxTaskDepth: options.maxTaskDepth,
+    roles,
+    toolNames: [...BUILTIN_TOOL_NAMES, ...customTools.map((tool) => tool.name), ...commands.map((c) => c.name)],
+  });
   const toolsByView = new WeakMap<object, FlueTool<unknown>[]>();
   const sandboxSpec = options.sandbox ?? "virtual";
   const sessions = new Map<string, Promise<FlueSession>>();
+  const sessionRoles = new Map<string, string | undefined>();
   const sandboxes: SessionSandbox[] = [];
 
-  const openSession = async (sessionName: string): Promise<FlueSession> => {
+  const openSession = async (sessionName: string, role: string | undefined): Promise<FlueSession> => {
     const sandbox = new SessionSandbox(
       typeof sandboxSpec === "string" ? sandboxSpec : "custom",
       policy,
@@ -168,7 +191,16 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
         harness,
         model,
         resolveModel,
-        systemPrompt: () => buildSystemPrompt({ instructions: options.instructions, projectDir }),
+        systemPrompt: (role, instructions) =>
+          buildSystemPrompt({
+            instructions: instructions ?? options.instructions,
+            role,
+            projectDir,
+            workspace: sandbox,
+            skills,
+            redactor,
+          }),
+        skills,
         tools: (view) => {
           // Built once per sandbox view: a tool set (zod schemas, then their JSON Schema) costs milliseconds to
           // build, and the view only changes when a call grants secrets.
@@ -187,9 +219,13 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
         maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
         typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,
         thinkingLevel: options.thinkingLevel,
+        compaction: compactionSettings(options.compaction),
+        roles,
+        tasks,
       },
       sandbox,
       history,
+      { role },
     );
   };
 
@@ -197,16 +233,22 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     name,
     id,
     model,
-    session(sessionName = "default"): Promise<Session> {
+    session(sessionName = "default", sessionOptions: SessionOptions = {}): Promise<Session> {
       if (typeof sessionName !== "string" || sessionName === "" || sessionName.length > 256) {
         return Promise.reject(
           new TypeError(`Invalid session name "${sessionName}": use 1 to 256 characters`),
         );
       }
       let session = sessions.get(sessionName);
+      try {
+        checkSessionRole(roles, sessionName, sessionOptions.role, session && { role: sessionRoles.get(sessionName) });
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (!session) {
-        session = openSession(sessionName);
+        session = openSession(sessionName, sessionOptions.role);
         sessions.set(sessionName, session);
+        sessionRoles.set(sessionName, sessionOptions.role);
         session.catch(() => sessions.delete(sessionName));
       }
       return session;
@@ -220,6 +262,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
       for (const session of sessions.values()) (await session.catch(() => undefined))?.abort("agent closed");
       await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
       unsubscribe?.();
+      tracing?.stop();
       if (ownsStore) await store.close();
     },
   };

@@ -10,6 +10,7 @@ import { EventBus } from "../events/event_bus.ts";
 import type { EventCallback, FlueEvent } from "../events/event_types.ts";
 import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
+import { startTracing, type TelemetryOptions, validateTelemetryOptions } from "../telemetry/tracing.ts";
 import type { AgentOptions } from "./agent_options.ts";
 import type { CreatedAgent } from "./create_agent.ts";
 import { type Agent, initWithWiring } from "./init.ts";
@@ -76,6 +77,11 @@ export interface RunWorkflowOptions {
   onEvent?: EventCallback;
   /** Cancels the run. */
   signal?: AbortSignal;
+  /**
+   * OpenTelemetry tracing of the run and of every agent it initialises (their own `telemetry` option is not used
+   * inside a run): `{ tracer, recordContent }`, or `false` for none. On by default with the global tracer.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /** A finished run. */
@@ -97,6 +103,7 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
   if (typeof module?.run !== "function") {
     throw new TypeError(`Workflow "${options.name}" must export a function run(ctx)`);
   }
+  validateTelemetryOptions(options.telemetry);
   const runId = `workflow:${options.name}:${newId("run")}`;
   const instanceId = options.id ?? "default";
   const env = { ...options.env };
@@ -110,6 +117,8 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
     writes.push(chain);
   });
   if (options.onEvent) bus.subscribe(options.onEvent);
+  // ctx.env holds values the caller made available as secrets: trace content is redacted of them too.
+  const tracing = startTracing(bus, options.telemetry, new Redactor({ ...env, ...collectSecrets(options) }));
   const controller = new AbortController();
   options.signal?.addEventListener("abort", () => controller.abort(options.signal?.reason), { once: true });
   const correlation = { runId, agent: options.name, instanceId };
@@ -150,7 +159,7 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
   };
 
   try {
-    const result = await module.run(context);
+    const result = await (tracing ? tracing.withRun(runId, () => module.run(context)) : module.run(context));
     bus.emit(
       { type: "run_end", workflow: options.name, isError: false, result, durationMs: performance.now() - started },
       correlation,
@@ -178,6 +187,7 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
     throw error;
   } finally {
     await Promise.all(agents.map((agent) => agent.close()));
+    tracing?.stop();
   }
 }
 

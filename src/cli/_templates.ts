@@ -21,6 +21,7 @@ export function projectFiles(source: FlueSource): Record<string, string> {
       run: `deno run -A --config deno.json ${source.cli} run`,
       flue: `deno run -A --config deno.json ${source.cli}`,
       test: "deno test -A",
+      serve: "deno serve -A --host 127.0.0.1 --port 2024 server.ts",
     },
     flue: { model: "test", sandbox: "virtual" },
   };
@@ -28,15 +29,96 @@ export function projectFiles(source: FlueSource): Record<string, string> {
     "deno.json": `${JSON.stringify(denoJson, null, 2)}\n`,
     ".gitignore": ".flue/\n",
     "AGENTS.md": AGENTS_MD,
+    ".agents/skills/review-text/SKILL.md": REVIEW_TEXT_SKILL,
     "src/agents/assistant.ts": ASSISTANT_TS,
     "src/workflows/summarize.ts": SUMMARIZE_TS,
     "src/workflows/summarize_test.ts": SUMMARIZE_TEST_TS,
+    "server.ts": SERVER_TS,
+    "main.ts": DEPLOY_MAIN_TS,
   };
 }
+
+const SERVER_TS = `// Serves this project's agents and workflows over HTTP: \`deno task serve\` (docs/server.md lists the routes).
+// Beyond 127.0.0.1 every route but /health needs FLUE_API_TOKEN, sent as "Authorization: Bearer <token>";
+// without one, only requests from this machine are answered.
+import { createProjectApp } from "flue";
+
+const app = await createProjectApp(import.meta.dirname!, { worker: true });
+
+export default { fetch: app.fetch } satisfies Deno.ServeDefaultExport;
+`;
+
+const DEPLOY_MAIN_TS = `// The entry point for Deno Deploy. Set FLUE_API_TOKEN in the deployment's environment variables.
+import server from "./server.ts";
+
+if (!Deno.env.get("FLUE_API_TOKEN")) {
+  throw new Error("Set FLUE_API_TOKEN: a deployed server must require a bearer token");
+}
+
+Deno.serve(server.fetch);
+`;
 
 const AGENTS_MD = `# Project instructions
 
 Agents read this file before every prompt. Describe the project, its conventions, and what a good answer looks like.
+`;
+
+/**
+ * The file `flue skill new` writes: front matter with the name and description, commented examples of the other
+ * fields, and a body to fill in.
+ *
+ * @param name The skill's name.
+ * @param description What it does and when to use it (one line).
+ * @returns The file's text.
+ */
+export function skillTemplate(name: string, description: string): string {
+  return `---
+name: ${name}
+description: ${JSON.stringify(description)}
+# The arguments session.skill("${name}", { args }) takes, as JSON Schema; checked before the model is called.
+# input_schema:
+#   type: object
+#   properties:
+#     path: { type: string }
+#   required: [path]
+# The result, as JSON Schema; enforced like a typed prompt (re-prompted, then ResultValidationError).
+# output_schema:
+#   type: object
+#   properties:
+#     summary: { type: string }
+#   required: [summary]
+# The only tools a call of this skill sees; leave it out to keep every tool the agent has.
+# allowed-tools: [read, grep, glob]
+---
+# ${name}
+
+Write the steps the model should follow when it runs this skill: what to look at, what to do, and what a good
+result looks like.
+`;
+}
+
+const REVIEW_TEXT_SKILL = `---
+name: review-text
+description: Review a piece of writing for clarity and return the problems found
+input_schema:
+  type: object
+  properties:
+    text: { type: string, description: The text to review }
+  required: [text]
+output_schema:
+  type: object
+  properties:
+    problems:
+      type: array
+      items: { type: string }
+    verdict: { type: string, enum: [clear, unclear] }
+  required: [problems, verdict]
+allowed-tools: [read, grep]
+---
+# Review text
+
+Read the text in the arguments. List each sentence that is hard to follow and say why, then give a verdict: "clear"
+when nothing needs changing, "unclear" otherwise.
 `;
 
 const ASSISTANT_TS = `import { createAgent } from "flue";

@@ -16,8 +16,9 @@ import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
 export const INIT_HELP: string = `Usage:
   flue init [dir] [--force]
 
-Writes AGENTS.md, deno.json, src/agents/assistant.ts and src/workflows/summarize.ts (with a test) into dir
-(default: the current directory). Refuses to overwrite files unless --force.
+Writes AGENTS.md, deno.json, an example skill (.agents/skills/review-text/SKILL.md), src/agents/assistant.ts
+src/workflows/summarize.ts (with a test), server.ts (deno serve) and main.ts (Deno Deploy) into dir (default:
+the current directory). Refuses to overwrite files unless --force.
 `;
 
 /**

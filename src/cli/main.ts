@@ -9,6 +9,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { AbortError } from "../errors.ts";
 import { INIT_HELP, initCommand } from "./init_command.ts";
 import { RUN_HELP, runCommand } from "./run_command.ts";
+import { SKILL_HELP, skillCommand } from "./skill_command.ts";
 import { type CliIo, processIo, styles } from "./terminal.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -19,6 +20,7 @@ Usage:
   flue init [dir]                       create a project (runs key-less with the test model)
   flue run --prompt <text> [options]    prompt the project's agent
   flue run <workflow> [--payload JSON]  run a workflow
+  flue skill new <name>                 write .agents/skills/<name>/SKILL.md from a template
   flue help [command]                   show help
   flue --version                        print the version
 
@@ -29,6 +31,7 @@ Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted.
 const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) => Promise<number> }> = {
   init: { help: INIT_HELP, run: initCommand },
   run: { help: RUN_HELP, run: runCommand },
+  skill: { help: SKILL_HELP, run: skillCommand },
 };
 
 /**

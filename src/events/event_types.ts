@@ -66,10 +66,36 @@ export type EventPayload =
     result: string;
     durationMs: number;
   }
-  | { type: "task_start"; taskId: string; prompt: string; role?: string }
-  | { type: "task_end"; taskId: string; isError: boolean; result?: unknown; durationMs: number }
-  | { type: "command_start"; command: string }
-  | { type: "command_end"; command: string; exitCode: number; durationMs: number }
+  | {
+    type: "task_start";
+    taskId: string;
+    prompt: string;
+    role?: string;
+    /** The subagent profile, when the task names one. */
+    subagent?: string;
+    /** 1 for a task started by a session opened with `agent.session`, one more for each nesting. */
+    depth: number;
+    /** The child session's name, under which its history is stored. */
+    childSession: string;
+    /**
+     * The calling session's own task, when it is itself a task's session. (The correlation field `taskId` of a task
+     * event is the payload's: the task it starts or ends.)
+     */
+    parentTaskId?: string;
+  }
+  | {
+    type: "task_end";
+    taskId: string;
+    isError: boolean;
+    result?: unknown;
+    /** Why the task failed or was aborted. */
+    error?: EventError;
+    durationMs: number;
+    /** The calling session's own task, when it is itself a task's session. */
+    parentTaskId?: string;
+  }
+  | { type: "command_start"; command: string; toolCallId?: string }
+  | { type: "command_end"; command: string; exitCode: number; durationMs: number; toolCallId?: string }
   | { type: "compaction_start"; reason: "threshold" | "overflow" | "manual"; estimatedTokens: number }
   | { type: "compaction"; messagesBefore: number; messagesAfter: number; durationMs: number }
   | { type: "log"; level: "debug" | "info" | "warn" | "error"; message: string; attributes?: Record<string, unknown> }

@@ -1,7 +1,8 @@
 /**
  * The built-in harness, `flue`: the model loop. Each turn calls the model once with the whole conversation, runs the
  * tool calls of the reply concurrently, commits the turn's messages, and goes on until the model answers without
- * tools or `maxTurns` is reached.
+ * tools or `maxTurns` is reached. When the session compacts the history (at commit, or after the provider refused a
+ * request as too long), the loop continues from the compacted conversation.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import type { ToolSchema } from "../model/chat_model.ts";
 import { addUsage, emptyUsage, type Message } from "../model/message.ts";
 import { executeToolCall, toolSchemaOf } from "../tools/execute_tool_call.ts";
 import type { FlueTool } from "../tools/tool.ts";
+import { callWithCompaction } from "./call_with_compaction.ts";
 import type { Harness, HarnessRequest, HarnessResult } from "./harness.ts";
 
 /** The model was still calling tools when the operation reached `maxTurns`. */
@@ -52,7 +54,7 @@ export class FlueHarness implements Harness {
     }
     const toolNames = [...toolsByName.keys()];
     // The loop appends to its own array: earlier messages are never copied again, so a turn costs O(new messages).
-    const messages: Message[] = request.messages.slice();
+    let messages: Message[] = request.messages.slice();
     const usage = emptyUsage();
     let modelId = model.id;
 
@@ -61,15 +63,18 @@ export class FlueHarness implements Harness {
       const turnId = newId("turn");
       const started = performance.now();
       emit({ type: "turn_start", turnId, model: model.id });
-      const reply = await model.complete({
-        messages,
-        tools: schemas,
-        responseFormat: request.responseFormat,
-        thinkingLevel: request.thinkingLevel,
-        signal,
-        onTextDelta: (text) => emit({ type: "text_delta", turnId, text }),
-        onThinkingDelta: (text) => emit({ type: "thinking_delta", turnId, text }),
-      });
+      const call = await callWithCompaction(request, messages, (conversation) =>
+        model.complete({
+          messages: conversation,
+          tools: schemas,
+          responseFormat: request.responseFormat,
+          thinkingLevel: request.thinkingLevel,
+          signal,
+          onTextDelta: (text) => emit({ type: "text_delta", turnId, text }),
+          onThinkingDelta: (text) => emit({ type: "thinking_delta", turnId, text }),
+        }));
+      const reply = call.reply;
+      messages = call.messages;
       addUsage(usage, reply.usage);
       modelId = reply.model || modelId;
       emit({
@@ -109,8 +114,9 @@ export class FlueHarness implements Harness {
       }));
       if (signal.aborted) throw abortErrorFrom(signal);
       const turnMessages = [assistant, ...results];
-      await request.commit(turnMessages);
-      for (const message of turnMessages) messages.push(message);
+      const compacted = await request.commit(turnMessages);
+      if (compacted) messages = compacted.slice();
+      else for (const message of turnMessages) messages.push(message);
     }
     throw new MaxTurnsError(request.maxTurns);
   }

@@ -30,10 +30,23 @@ export interface HarnessRequest {
   emit(event: EventPayload): void;
   /**
    * Persists the messages a turn produced (the assistant message and its tool results), before the next turn starts.
+   * When the history has grown near the model's context window, the session compacts it here and returns the
+   * conversation to continue from (system message, summary, recent messages, this turn's included): the harness must
+   * then send those instead of its own copy. See `docs/compaction.md`.
    *
    * @param messages The turn's new messages, in order.
+   * @returns Nothing, or the compacted conversation to continue from.
    */
-  commit(messages: readonly Message[]): Promise<void>;
+  commit(messages: readonly Message[]): Promise<readonly Message[] | void>;
+  /**
+   * Called when the provider refused a request as too long for the model (`isContextOverflowError`): the session
+   * compacts the history and returns the conversation to retry with once, or `undefined` when it cannot (compaction is
+   * off, or nothing is left to summarise); the harness then throws the provider's error. `callWithCompaction` does
+   * this for a harness.
+   *
+   * @returns The compacted conversation, or `undefined`.
+   */
+  onContextOverflow?(): Promise<readonly Message[] | undefined>;
 }
 
 /** What a harness returns. */

@@ -5,15 +5,18 @@
  * @module
  */
 
+import { createAiSdkHarness } from "./ai_sdk/ai_sdk_harness_entry.ts";
 import { FlueHarness } from "./flue_harness.ts";
 import type { Harness, HarnessFactory } from "./harness.ts";
 
 const HARNESS_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
-const factories = new Map<string, HarnessFactory>([["flue", () => new FlueHarness()]]);
+// `ai-sdk` loads the AI SDK on its first run, not here.
+const BUILT_IN = new Map<string, HarnessFactory>([["flue", () => new FlueHarness()], ["ai-sdk", createAiSdkHarness]]);
+const factories = new Map<string, HarnessFactory>(BUILT_IN);
 
 /**
- * Registers a harness under a name, replacing a user-registered one of the same name. The built-in `flue` cannot be
- * replaced; register yours under another name and select it with the `harness` option.
+ * Registers a harness under a name, replacing a user-registered one of the same name. The built-in `flue` and
+ * `ai-sdk` cannot be replaced; register yours under another name and select it with the `harness` option.
  *
  * @example Usage
  * ```ts
@@ -33,7 +36,9 @@ export function registerHarness(name: string, factory: HarnessFactory): void {
   if (!HARNESS_NAME.test(name)) {
     throw new TypeError(`Invalid harness name "${name}": use lowercase letters, digits, "_" or "-"`);
   }
-  if (name === "flue") throw new TypeError(`The harness name "flue" is built in: register yours under another name`);
+  if (BUILT_IN.has(name)) {
+    throw new TypeError(`The harness name "${name}" is built in: register yours under another name`);
+  }
   if (typeof factory !== "function") throw new TypeError(`Harness "${name}" needs a factory function`);
   factories.set(name, factory);
 }

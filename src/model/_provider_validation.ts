@@ -4,6 +4,7 @@
  * @module
  */
 
+import { assertContextWindow } from "./context_window.ts";
 import type { ProviderSettings } from "./providers.ts";
 
 const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -17,6 +18,7 @@ const SETTING_KEYS: readonly string[] = [
   "headers",
   "supportsStructuredOutput",
   "reasoning",
+  "contextWindow",
 ];
 
 /**
@@ -113,6 +115,7 @@ export function validateSettings(name: string, settings: ProviderSettings): void
       `Invalid reasoning ${JSON.stringify(settings.reasoning)} for ${where}: use "reasoning_effort" or "none"`,
     );
   }
+  if (settings.contextWindow !== undefined) assertContextWindow(settings.contextWindow, where);
 }
 
 /**

@@ -6,6 +6,9 @@
 
 import type { Message, ToolCall, Usage } from "./message.ts";
 
+/** The context window assumed for a model that states none: small enough for most models served today. */
+export const DEFAULT_CONTEXT_WINDOW: number = 32_000;
+
 /** How much the model should think before it answers, where the model takes such a hint. */
 export type ThinkingLevel = "off" | "minimal" | "low" | "medium" | "high" | "xhigh";
 
@@ -62,6 +65,27 @@ export interface ModelReply {
   model: string;
 }
 
+/**
+ * Where a model built from a model string is served: an OpenAI-compatible endpoint. Harnesses with their own provider
+ * clients (the `ai-sdk` harness) call the same endpoint with it.
+ */
+export interface ModelEndpoint {
+  /** The provider name, such as `openai` or `anthropic`. */
+  provider: string;
+  /** The provider's model name, such as `gpt-5.5`. */
+  model: string;
+  /** The API base URL, up to and including the version path. */
+  baseURL: string;
+  /** The API key; omitted for key-less endpoints. */
+  apiKey?: string;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+  /** How long to wait for the response to start and between two streamed chunks, in milliseconds. */
+  timeoutMs?: number;
+  /** Retries after the first attempt of a transient failure. */
+  maxRetries?: number;
+}
+
 /** A model a harness can call. Built from a model string by `resolveModel`, or given directly (`TestModel`). */
 export interface ChatModel {
   /** The full model string, such as `openai:gpt-5.5` or `test`. */
@@ -70,6 +94,17 @@ export interface ChatModel {
   readonly provider: string;
   /** Whether `responseFormat` (native JSON-schema output) is honoured. */
   readonly supportsStructuredOutput: boolean;
+  /**
+   * The most tokens one request may hold (prompt and tools). Sessions compact their history before it is reached; see
+   * `docs/compaction.md`. When omitted, {@linkcode DEFAULT_CONTEXT_WINDOW} applies.
+   */
+  readonly contextWindow?: number;
+  /**
+   * The endpoint behind the model, for models built from a model string; omitted by models that call no endpoint
+   * (`TestModel`, `FunctionModel`). It holds the API key, so implementations expose it as a getter that serialisation
+   * and logging skip.
+   */
+  readonly endpoint?: ModelEndpoint;
   /**
    * Makes one call.
    *

@@ -26,6 +26,11 @@ export interface ProviderSettings {
    * `gpt-oss*`).
    */
   reasoning?: "reasoning_effort" | "none";
+  /**
+   * The context window of the provider's models, in tokens, when it differs from what Flue assumes (see
+   * `defaultContextWindow`): set it for a local server started with a larger window, or a fine-tune.
+   */
+  contextWindow?: number;
 }
 
 const BUILT_IN: Readonly<Record<string, ProviderSettings>> = {
@@ -34,6 +39,8 @@ const BUILT_IN: Readonly<Record<string, ProviderSettings>> = {
     apiKeyEnv: "OPENAI_API_KEY",
     supportsStructuredOutput: true,
   },
+  // Anthropic's OpenAI-compatible endpoint for the `flue` harness; the `ai-sdk` harness calls its native API instead.
+  anthropic: { baseURL: "https://api.anthropic.com/v1", apiKeyEnv: "ANTHROPIC_API_KEY" },
   openrouter: {
     baseURL: "https://openrouter.ai/api/v1",
     apiKeyEnv: "OPENROUTER_API_KEY",
@@ -140,6 +147,7 @@ function copySettings(settings: ProviderSettings): ProviderSettings {
     copy.supportsStructuredOutput = settings.supportsStructuredOutput;
   }
   if (settings.reasoning !== undefined) copy.reasoning = settings.reasoning;
+  if (settings.contextWindow !== undefined) copy.contextWindow = settings.contextWindow;
   return copy;
 }
 

@@ -15,6 +15,7 @@ const providerSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   supportsStructuredOutput: z.boolean().optional(),
   reasoning: z.enum(["reasoning_effort", "none"]).optional(),
+  contextWindow: z.number().int().min(1_000).max(100_000_000).optional(),
 });
 
 const configSchema = z.strictObject({
@@ -34,10 +35,17 @@ const configSchema = z.strictObject({
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
   maxTurns: z.int().min(1).max(1000).optional(),
   typedRetries: z.int().min(0).max(1000).optional(),
+  maxTaskDepth: z.int().min(0).max(32).optional(),
   store: z.union([
-    z.enum(["sqlite", "memory"]),
+    z.enum(["sqlite", "memory", "postgres"]),
     z.strictObject({ kind: z.literal("sqlite"), path: z.string().min(1).optional() }),
     z.strictObject({ kind: z.literal("memory") }),
+    z.strictObject({
+      kind: z.literal("postgres"),
+      url: z.string().min(1).optional(),
+      schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional(),
+      maxConnections: z.int().min(1).max(1000).optional(),
+    }),
   ]).optional(),
   stateDir: z.string().min(1).optional(),
   providers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), providerSchema).optional(),
@@ -55,6 +63,8 @@ export interface ProviderConfig {
   supportsStructuredOutput?: boolean;
   /** How reasoning effort is sent. */
   reasoning?: "reasoning_effort" | "none";
+  /** The context window of the provider's models, in tokens (see `docs/compaction.md`). */
+  contextWindow?: number;
 }
 
 /** The `"flue"` key of `deno.json`. See `docs/configuration.md` for each key's default. */
@@ -91,8 +101,16 @@ export interface FlueConfig {
   maxTurns?: number;
   /** Re-prompts for typed results. */
   typedRetries?: number;
+  /** How deep subagent tasks may nest. */
+  maxTaskDepth?: number;
   /** The store. */
-  store?: "sqlite" | "memory" | { kind: "sqlite"; path?: string } | { kind: "memory" };
+  store?:
+    | "sqlite"
+    | "memory"
+    | "postgres"
+    | { kind: "sqlite"; path?: string }
+    | { kind: "memory" }
+    | { kind: "postgres"; url?: string; schema?: string; maxConnections?: number };
   /** The state directory. */
   stateDir?: string;
   /** Provider overrides and additions. */

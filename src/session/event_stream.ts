@@ -9,8 +9,8 @@ import type { CallHandle } from "./call_handle.ts";
 import type { EventStream } from "./session_types.ts";
 
 /**
- * Starts an operation and streams its events. Events are buffered from the start, so none is lost before the caller
- * begins iterating. Leaving the loop early cancels the operation.
+ * Starts an operation and streams its events, including those of the subagent tasks it runs. Events are buffered from
+ * the start, so none is lost before the caller begins iterating. Leaving the loop early cancels the operation.
  *
  * @param start Starts the operation, passing each of its events to the listener.
  * @returns The stream.
@@ -19,10 +19,14 @@ export function createEventStream<T>(start: (listener: (event: FlueEvent) => voi
   const buffer: FlueEvent[] = [];
   let ended = false;
   let wake: (() => void) | undefined;
+  // The operation's own events come first; a task's child operations end with terminal events of their own.
+  let operationId: string | undefined;
+  const endsStream = (event: FlueEvent) => isTerminalEvent(event) && event.operationId === operationId;
   const handle = start((event) => {
     if (ended) return;
+    operationId ??= event.operationId;
     buffer.push(event);
-    if (isTerminalEvent(event)) ended = true;
+    if (endsStream(event)) ended = true;
     wake?.();
   });
   const result = handle.then((value) => value);
@@ -44,7 +48,7 @@ export function createEventStream<T>(start: (listener: (event: FlueEvent) => voi
           while (buffer.length > 0) {
             const event = buffer.shift()!;
             yield event;
-            if (isTerminalEvent(event)) {
+            if (endsStream(event)) {
               completed = true;
               return;
             }

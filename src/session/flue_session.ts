@@ -25,8 +25,28 @@ import type { CallHandle } from "./call_handle.ts";
 import { OperationQueue, type OperationScope } from "./operation_queue.ts";
 import { sessionLane } from "./session_lane.ts";
 import { createEventStream } from "./event_stream.ts";
+import { type CompactionSettings, compactionSettings } from "./compaction.ts";
+import { ContextGuard, type GuardedRunOptions } from "./context_guard.ts";
+import { operationProgress, type ResumablePromptOptions } from "./_operation_progress.ts";
+import { type RunnableSkill, runSkillCall } from "./skill_call.ts";
 import { type SessionSandbox, withGrantedEnv } from "./session_sandbox.ts";
+import type { RoleCatalog } from "../project/roles.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
+import { type CallSettings, resolveCallSettings } from "./call_settings.ts";
+import {
+  offersTaskTool,
+  runTask,
+  type TaskParent,
+  type TaskResponse,
+  type TaskResultResponse,
+  type TaskOptions,
+  type TaskRuntime,
+  type TypedTaskOptions,
+} from "./task_call.ts";
+import { createTaskTool } from "../tools/task_tool.ts";
 import type {
+  CompactOptions,
+  CompactResult,
   EventStream,
   PromptOptions,
   PromptResponse,
@@ -34,7 +54,10 @@ import type {
   Session,
   SessionFs,
   ShellOptions,
+  SkillOptions,
+  SkillResponse,
   TypedPromptOptions,
+  TypedSkillOptions,
 } from "./session_types.ts";
 
 /** What a session needs from its agent. */
@@ -57,8 +80,15 @@ export interface SessionRuntime {
   model: ChatModel;
   /** Resolves a per-call model override. */
   resolveModel(spec: string | ChatModel): ChatModel;
-  /** Builds the system prompt; called before each operation so AGENTS.md edits apply. */
-  systemPrompt(): Promise<string>;
+  /**
+   * Builds the system prompt; called before each operation so AGENTS.md edits apply.
+   *
+   * @param role The role the operation runs as, whose instructions follow the agent's.
+   * @param instructions Instructions used instead of the agent's (a subagent profile's).
+   */
+  systemPrompt(role?: { name: string; instructions: string }, instructions?: string): Promise<string>;
+  /** The skills `session.skill` can run. */
+  skills: readonly RunnableSkill[];
   /** Builds the tools of one operation from the sandbox view it may use. */
   tools(sandbox: SessionSandbox | ReturnType<typeof withGrantedEnv>): FlueTool<unknown>[];
   /** Secret values by name, granted per call. */
@@ -69,6 +99,12 @@ export interface SessionRuntime {
   typedRetries: number;
   /** Default reasoning effort. */
   thinkingLevel?: ThinkingLevel;
+  /** The roles sessions and calls may run as. */
+  roles?: RoleCatalog;
+  /** Subagent profiles, the depth limit, and the session's place in the task tree. */
+  tasks?: TaskRuntime;
+  /** When and how history is compacted; the defaults of `docs/compaction.md` when omitted. */
+  compaction?: CompactionSettings;
 }
 
 type OperationListener = (event: FlueEvent) => void;
@@ -78,9 +114,12 @@ export class FlueSession implements Session {
   /** The session's name. */
   readonly name: string;
   readonly #runtime: SessionRuntime;
-  readonly #sandbox: SessionSandbox;
+  readonly #sandbox: Sandbox;
+  readonly #role?: string;
   readonly #key: SessionKey;
+  /** The model's context: the history since the last compaction (the array `#guard` keeps). */
   readonly #messages: Message[];
+  readonly #guard: ContextGuard;
   readonly #queue: OperationQueue;
   #lastSeq: number;
   readonly #redactingTools = new WeakMap<FlueTool<unknown>, FlueTool<unknown>>();
@@ -90,15 +129,35 @@ export class FlueSession implements Session {
    * @param runtime What the session needs from its agent.
    * @param sandbox The session's sandbox.
    * @param history The stored history to resume from.
+   * @param options The role the session runs as.
    */
-  constructor(name: string, runtime: SessionRuntime, sandbox: SessionSandbox, history: readonly HistoryEntry[]) {
+  constructor(
+    name: string,
+    runtime: SessionRuntime,
+    sandbox: Sandbox,
+    history: readonly HistoryEntry[],
+    options: { role?: string } = {},
+  ) {
     this.name = name;
+    this.#role = options.role;
     this.#runtime = runtime;
     this.#sandbox = sandbox;
     this.#key = { agent: runtime.agent, instanceId: runtime.instanceId, session: name };
-    this.#messages = history.map((entry) => entry.message);
+    this.#guard = new ContextGuard(
+      history,
+      runtime.compaction ?? compactionSettings(undefined),
+      (afterSeq) => runtime.store.load(this.#key, { afterSeq }),
+      runtime.model,
+    );
+    this.#messages = this.#guard.context.messages;
     this.#lastSeq = history.at(-1)?.seq ?? -1;
-    const context = { runId: runtime.runId, agent: runtime.agent, instanceId: runtime.instanceId, session: name };
+    const context = {
+      runId: runtime.runId,
+      agent: runtime.agent,
+      instanceId: runtime.instanceId,
+      session: name,
+      taskId: runtime.tasks?.taskId,
+    };
     this.#queue = new OperationQueue({
       emit: (payload, operationId) =>
         runtime.bus.emit(runtime.redactor.redact(payload), {
@@ -118,6 +177,11 @@ export class FlueSession implements Session {
   /** The agent instance id. */
   get instanceId(): string {
     return this.#runtime.instanceId;
+  }
+
+  /** The role the session runs as, if any. */
+  get role(): string | undefined {
+    return this.#role;
   }
 
   /** The session's sandbox files (nothing is added to the history). */
@@ -142,6 +206,78 @@ export class FlueSession implements Session {
   /** Like `prompt`, but yields the operation's events as they happen. */
   stream(text: string, options: PromptOptions = {}): EventStream<PromptResponse> {
     return createEventStream((listener) => this.#startPrompt(text, options, listener));
+  }
+
+  /**
+   * Internal to Flue: the prompt a dispatch worker runs. Its operation id is chosen by the caller and stays the same on
+   * every attempt, so a retry after a crash neither adds the input again nor repeats finished work: when an earlier
+   * attempt stored the final answer it is returned without calling the model; when it stored some turns the loop
+   * continues from them. Its entries have the source `dispatch`.
+   */
+  resumablePrompt(text: string, options: ResumablePromptOptions): CallHandle<PromptResponse> {
+    return this.#queue.run("prompt", options.signal, undefined, async (scope) => {
+      if (typeof text !== "string" || text.trim() === "") {
+        throw new TypeError("The prompt is empty: pass the message to send");
+      }
+      await this.#catchUp();
+      const progress = options.resume
+        ? operationProgress(await this.#runtime.store.load(this.#key), scope.operationId)
+        : { started: false };
+      if (progress.answer !== undefined) {
+        const response = { text: progress.answer, usage: emptyUsage(), model: this.#runtime.model.id };
+        return { value: { ...response, operationId: scope.operationId }, result: response.text, usage: response.usage };
+      }
+      const message: Message = { role: "user", content: text };
+      const input = progress.started ? [] : [{ message, source: "dispatch" as const }];
+      const run = await this.#runHarness(scope, {}, input);
+      const response = { text: run.text, usage: run.usage, model: run.model, operationId: scope.operationId };
+      return { value: response, result: response.text, usage: response.usage };
+    }, options.operationId);
+  }
+
+  /** Runs a skill: arguments checked first, its allowed tools only, its output schema enforced. */
+  skill(name: string, options?: SkillOptions): CallHandle<SkillResponse>;
+  /** Runs a skill and returns data validated by a zod schema, used instead of the skill's `output_schema`. */
+  skill<S extends Schema>(name: string, options: TypedSkillOptions<S>): CallHandle<PromptResultResponse<S["_output"]>>;
+  skill(
+    name: string,
+    options: SkillOptions | TypedSkillOptions<Schema> = {},
+  ): CallHandle<SkillResponse | PromptResultResponse<unknown>> {
+    return this.#queue.run("skill", options.signal, undefined, async (scope) => {
+      await this.#catchUp();
+      const runtime = this.#runtime;
+      const model = this.#callSettings(options).model;
+      const allowedTools = runtime.skills.find((skill) => skill.name === name)?.allowedTools;
+      const response = await runSkillCall(runtime.skills, name, options, {
+        model,
+        typedRetries: options.typedRetries ?? runtime.typedRetries,
+        operationId: scope.operationId,
+        redactText: (text) => runtime.redactor.redactText(text),
+        run: (content, source, responseFormat) =>
+          this.#runHarness(
+            scope,
+            { ...options, model },
+            [{ message: { role: "user", content }, source }],
+            responseFormat,
+            allowedTools,
+          ),
+      });
+      return { value: response, result: response.text, usage: response.usage };
+    });
+  }
+
+  /** Runs a child session (a subagent) with its own history on this session's sandbox, and returns its answer. */
+  task(prompt: string, options?: TaskOptions): CallHandle<TaskResponse>;
+  /** Runs a child session and returns data validated by a zod schema. */
+  task<S extends Schema>(prompt: string, options: TypedTaskOptions<S>): CallHandle<TaskResultResponse<S["_output"]>>;
+  task(
+    prompt: string,
+    options: TaskOptions | TypedTaskOptions<Schema> = {},
+  ): CallHandle<TaskResponse | TaskResultResponse<unknown>> {
+    return this.#queue.run("task", options.signal, undefined, async (scope) => {
+      const response = await runTask(this.#taskParent(), scope, prompt, options);
+      return { value: response, result: "data" in response ? response.data : response.text, usage: response.usage };
+    });
   }
 
   /** Runs a command in the sandbox under the policy. */
@@ -185,7 +321,32 @@ export class FlueSession implements Session {
     return this.#queue.abortAll(reason);
   }
 
-  /** The stored history. */
+  /** Summarises the older part of the history now, keeping the most recent messages. */
+  compact(options: CompactOptions = {}): CallHandle<CompactResult> {
+    return this.#queue.run("compact", options.signal, undefined, async (scope) => {
+      const keepRecent = options.keepRecent;
+      if (keepRecent !== undefined && (!Number.isInteger(keepRecent) || keepRecent < 0 || keepRecent > 1000)) {
+        throw new TypeError(
+          `keepRecent must be a whole number of messages from 0 to 1000, got ${JSON.stringify(keepRecent)}`,
+        );
+      }
+      await this.#catchUp();
+      const { model } = this.#callSettings({ model: options.model });
+      const before = this.#guard.context.items.length;
+      const outcome = await this.#guard.compactNow(this.#guardOptions(scope, model), keepRecent);
+      const value: CompactResult = {
+        compacted: outcome !== undefined,
+        messagesBefore: outcome?.messagesBefore ?? before,
+        messagesAfter: outcome?.messagesAfter ?? before,
+        usage: outcome?.usage ?? emptyUsage(),
+        operationId: scope.operationId,
+      };
+      const { compacted, messagesBefore, messagesAfter } = value;
+      return { value, result: { compacted, messagesBefore, messagesAfter }, usage: value.usage };
+    });
+  }
+
+  /** The stored history: every entry, also those a compaction summarised. */
   history(): Promise<HistoryEntry[]> {
     return this.#runtime.store.load(this.#key);
   }
@@ -195,7 +356,7 @@ export class FlueSession implements Session {
     this.abort("session deleted");
     await this.#queue.drained();
     await this.#runtime.store.deleteSession(this.#key);
-    this.#messages.length = 0;
+    this.#guard.reset();
     this.#lastSeq = -1;
   }
 
@@ -229,7 +390,7 @@ export class FlueSession implements Session {
     options: TypedPromptOptions<S>,
     scope: OperationScope,
   ): Promise<PromptResultResponse<S["_output"]>> {
-    const model = options.model ? this.#runtime.resolveModel(options.model) : this.#runtime.model;
+    const model = this.#callSettings(options).model;
     const zodSchema = options.result as unknown as z.ZodType;
     const jsonSchema = toJsonSchema(zodSchema);
     const isNative = model.supportsStructuredOutput;
@@ -268,53 +429,131 @@ export class FlueSession implements Session {
     options: PromptOptions,
     input: { message: Message; source: EntrySource }[],
     responseFormat?: { name: string; schema: Record<string, unknown> },
+    allowedTools?: readonly string[],
   ): Promise<{ text: string; usage: ReturnType<typeof emptyUsage>; model: string }> {
     const runtime = this.#runtime;
-    const model = options.model ? runtime.resolveModel(options.model) : runtime.model;
+    const { model, thinkingLevel, role } = this.#callSettings(options);
     const sandbox = withGrantedEnv(this.#sandbox, this.#grantedSecrets(options.secrets));
-    const tools = [...runtime.tools(sandbox), ...(options.tools ?? [])].map((tool) => this.#redactingTool(tool));
+    let tools = [...runtime.tools(sandbox), ...(options.tools ?? [])];
+    if (offersTaskTool(runtime)) tools.push(this.#taskTool(scope));
+    // A skill's allowed-tools only narrows what the agent offers: a name the policy left out stays out.
+    if (allowedTools) tools = tools.filter((tool) => allowedTools.includes(tool.name));
+    tools = tools.map((tool) => this.#redactingTool(tool));
+    // Reading a cut result back is offered always: a result may be cut in any turn, and the tool list is fixed per run.
+    tools.push(this.#guard.readOutputTool);
     // The new input is written together with the first turn's messages, so a failed first turn leaves no trace.
     let pending: { message: Message; source: EntrySource }[] = input;
-    const system: Message = { role: "system", content: await runtime.systemPrompt() };
-    const messages: Message[] = [system, ...this.#messages, ...input.map((item) => item.message)];
-    return await runtime.harness.run({
+    const system: Message = {
+      role: "system",
+      content: await runtime.systemPrompt(role && { name: role.name, instructions: role.instructions }),
+    };
+    const guarded = this.#guard.startRun(
+      this.#guardOptions(scope, model),
+      system,
+      tools,
+      input.map((item) => item.message),
+    );
+    await guarded.prepare();
+    const result = await runtime.harness.run({
       model,
-      messages,
+      messages: guarded.messages(),
       tools,
       maxTurns: options.maxTurns ?? runtime.maxTurns,
       responseFormat,
-      thinkingLevel: options.thinkingLevel ?? runtime.thinkingLevel,
+      thinkingLevel,
       signal: scope.signal,
-      emit: (payload) => scope.emit(payload),
+      emit: (payload) => {
+        guarded.observe(payload);
+        scope.emit(payload);
+      },
       commit: async (turnMessages) => {
         const timestamp = new Date().toISOString();
         const entries = [
           ...pending.map((item) => ({ ...item, operationId: scope.operationId, timestamp })),
           ...turnMessages.map((message) => ({
             message: runtime.redactor.redact(message),
-            source: input[0].source,
+            // A resumed dispatch continues without new input.
+            source: input[0]?.source ?? "dispatch",
             operationId: scope.operationId,
             timestamp,
           })),
+          ...this.#guard.outputs.takePending(scope.operationId, timestamp),
         ];
-        const stored = await runtime.store.append(this.#key, entries);
-        for (const entry of entries) this.#messages.push(entry.message);
-        this.#lastSeq = stored.at(-1)?.seq ?? this.#lastSeq;
+        this.#takeIn(await runtime.store.append(this.#key, entries));
         pending = [];
+        return await guarded.committed(turnMessages);
       },
+      onContextOverflow: () => guarded.overflowed(),
     });
+    addUsage(result.usage, guarded.usage);
+    return result;
+  }
+
+  /** What compaction needs from an operation: its model, events, signal, and a way to store the summary. */
+  #guardOptions(scope: OperationScope, model: ChatModel): GuardedRunOptions {
+    const runtime = this.#runtime;
+    return {
+      model,
+      operationId: scope.operationId,
+      signal: scope.signal,
+      emit: (payload) => scope.emit(payload),
+      redact: (text) => runtime.redactor.redactText(text),
+      save: async (entry) => {
+        const stored = await runtime.store.append(this.#key, [entry]);
+        this.#takeIn(stored);
+        return stored[0];
+      },
+    };
+  }
+
+  /** Takes stored entries into the model's context and moves the known position. */
+  #takeIn(entries: readonly HistoryEntry[]): void {
+    this.#guard.takeIn(entries);
+    this.#lastSeq = entries.at(-1)?.seq ?? this.#lastSeq;
+  }
+
+  /** The role, model and reasoning effort of one call (see `call_settings.ts` for the precedence). */
+  #callSettings(options: PromptOptions): CallSettings {
+    const runtime = this.#runtime;
+    return resolveCallSettings({
+      call: options,
+      sessionRole: this.#role,
+      agent: runtime,
+      roles: runtime.roles,
+      resolveModel: runtime.resolveModel,
+    });
+  }
+
+  #taskParent(): TaskParent {
+    return {
+      runtime: this.#runtime,
+      sandbox: this.#sandbox,
+      session: this.name,
+      startChild: (name, runtime, sandbox, role, text, options, listener) =>
+        new FlueSession(name, runtime, sandbox, [], { role }).#startPrompt(text, options, listener),
+    };
+  }
+
+  /** The `task` tool of one operation: its tasks run inside that operation and are aborted with it. */
+  #taskTool(scope: OperationScope): FlueTool<unknown> {
+    const runtime = this.#runtime;
+    const describe = ({ name, description }: { name: string; description: string }) => ({ name, description });
+    return createTaskTool({
+      subagents: Object.entries(runtime.tasks?.subagents ?? {}).map(([name, profile]) =>
+        describe({ name, description: profile.description })
+      ),
+      roles: runtime.roles?.list().map(describe) ?? [],
+      run: async ({ prompt, agent, role }) => (await runTask(this.#taskParent(), scope, prompt, { agent, role })).text,
+    }) as FlueTool<unknown>;
   }
 
   /** Takes in what another session object of the same store and key wrote since this one last looked. */
   async #catchUp(): Promise<void> {
-    const newer = await this.#runtime.store.load(this.#key, { afterSeq: this.#lastSeq });
-    for (const entry of newer) this.#messages.push(entry.message);
-    this.#lastSeq = newer.at(-1)?.seq ?? this.#lastSeq;
+    this.#takeIn(await this.#runtime.store.load(this.#key, { afterSeq: this.#lastSeq }));
   }
 
   #redactingTool(tool: FlueTool<unknown>): FlueTool<unknown> {
     const redactor = this.#runtime.redactor;
-    if (redactor.isEmpty) return tool;
     // One wrapper per tool, so the wrapper's JSON Schema is computed once rather than on every operation.
     let wrapper = this.#redactingTools.get(tool);
     if (!wrapper) {
@@ -332,10 +571,12 @@ export class FlueSession implements Session {
       run: async (input, context) => {
         try {
           const value = await tool.run(input, context);
-          return typeof value === "string" ? redactor.redactText(value) : redactor.redact(value);
+          const redacted = typeof value === "string" ? redactor.redactText(value) : redactor.redact(value);
+          // Redacted before it is cut, so the whole text saved for read_output holds no secret either.
+          return this.#guard.limitResult(redacted, context.toolCallId, tool.name);
         } catch (error) {
           // The error's message becomes the tool result the model reads next: it must not carry a secret either.
-          throw redactor.redact(error);
+          throw this.#guard.limitError(redactor.redact(error), context.toolCallId, tool.name);
         }
       },
     };

@@ -21,6 +21,11 @@ export interface OperationScope {
   signal: AbortSignal;
   /** Emits an event correlated with the operation. */
   emit(payload: EventPayload): FlueEvent;
+  /**
+   * Passes an event of a nested operation (a subagent task's) to this operation's listener, such as its
+   * `session.stream`, without emitting it again.
+   */
+  forward(event: FlueEvent): void;
 }
 
 /** What an operation's body returns. */
@@ -79,6 +84,8 @@ export class OperationQueue {
    * @param externalSignal A caller's signal that also cancels it.
    * @param listener Receives each event of this operation (for `session.stream`).
    * @param body The work.
+   * @param chosenId The operation's id, when the caller must know it in advance (a dispatch uses its dispatch id, so a
+   *   retry finds what an earlier attempt stored); a new id otherwise.
    * @returns A handle to the call.
    */
   run<T>(
@@ -86,6 +93,7 @@ export class OperationQueue {
     externalSignal: AbortSignal | undefined,
     listener: ((event: FlueEvent) => void) | undefined,
     body: (scope: OperationScope) => Promise<OperationOutcome<T>>,
+    chosenId?: string,
   ): CallHandle<T> {
     const controller = new AbortController();
     const onExternalAbort = () => controller.abort(externalSignal?.reason);
@@ -105,7 +113,7 @@ export class OperationQueue {
     });
 
     return new CallHandle<T>(async (signal) => {
-      const operationId = newId("op");
+      const operationId = chosenId ?? newId("op");
       const emit = (payload: EventPayload) => {
         const event = this.#emitter.emit(payload, operationId);
         listener?.(event);
@@ -118,7 +126,7 @@ export class OperationQueue {
         const startedAt = performance.now();
         emit({ type: "operation_start", operationKind: kind });
         if (signal.aborted) throw abortErrorFrom(signal);
-        const outcome = await body({ operationId, signal, emit });
+        const outcome = await body({ operationId, signal, emit, forward: (event) => listener?.(event) });
         if (signal.aborted) throw abortErrorFrom(signal);
         emit({
           type: "operation",

@@ -12,9 +12,18 @@ import type { HistoryEntry } from "../store/store.ts";
 import type { Schema } from "../output/schema.ts";
 import type { FlueTool } from "../tools/tool.ts";
 import type { CallHandle } from "./call_handle.ts";
+import type { TaskOptions, TaskResponse, TaskResultResponse, TypedTaskOptions } from "./task_call.ts";
+
+/** Options of `agent.session(name, options)`. */
+export interface SessionOptions {
+  /** The role every call of the session runs as, unless the call names another. */
+  role?: string;
+}
 
 /** Options of `session.prompt` and `session.stream`. */
 export interface PromptOptions {
+  /** The role this call runs as, instead of the session's; its model and reasoning effort apply unless set here. */
+  role?: string;
   /** A different model for this call. */
   model?: string | ChatModel;
   /** Reasoning effort for this call. */
@@ -57,6 +66,55 @@ export interface PromptResultResponse<T> extends PromptResponse {
   attempts: number;
 }
 
+/**
+ * Options of `session.skill`. The skill's `allowed-tools`, when given, decide the tools the call sees, so there is no
+ * per-call `tools` option.
+ */
+export interface SkillOptions extends Omit<PromptOptions, "tools"> {
+  /** The skill's arguments, checked against its `input_schema` before any model call. */
+  args?: Record<string, unknown>;
+  /** Re-prompts allowed after invalid output; the agent's `typedRetries` (default 3) when omitted. */
+  typedRetries?: number;
+}
+
+/** Options of a typed `session.skill`: a zod schema that the result must satisfy, used instead of `output_schema`. */
+export interface TypedSkillOptions<S extends Schema> extends SkillOptions {
+  /** The result schema; `data` of the response is typed by it. It wins over the skill's `output_schema`. */
+  result: S;
+}
+
+/** What `session.skill` resolves to without a `result` schema. */
+export interface SkillResponse extends PromptResponse {
+  /** The data validated by the skill's `output_schema`, when it declares one. */
+  data?: unknown;
+  /** How many attempts it took, when the output was validated. */
+  attempts?: number;
+}
+
+/** Options of `session.compact`. */
+export interface CompactOptions {
+  /** The model that writes the summary; the agent's by default. */
+  model?: string | ChatModel;
+  /** How many of the most recent messages to keep word for word; the agent's `compaction.keepRecent` by default. */
+  keepRecent?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/** What `session.compact` resolves to. */
+export interface CompactResult {
+  /** Whether anything was summarised. */
+  compacted: boolean;
+  /** Messages of the model's context before (the system prompt not counted). */
+  messagesBefore: number;
+  /** Messages of the model's context after, the summary included. */
+  messagesAfter: number;
+  /** Tokens of the summarising call. */
+  usage: Usage;
+  /** The operation's id, as in its events. */
+  operationId: string;
+}
+
 /** Options of `session.shell`. */
 export interface ShellOptions {
   /** Working directory inside the workspace. */
@@ -90,6 +148,8 @@ export interface Session {
   readonly agent: string;
   /** The agent instance id. */
   readonly instanceId: string;
+  /** The role the session runs as, if any (`agent.session(name, { role })`). */
+  readonly role?: string;
   /** The session's sandbox files. */
   readonly fs: SessionFs;
   /**
@@ -120,6 +180,41 @@ export interface Session {
    */
   stream(text: string, options?: PromptOptions): EventStream<PromptResponse>;
   /**
+   * Runs a skill from `.agents/skills/`: its arguments are checked against its `input_schema` before any model call,
+   * its instructions and arguments are sent as the message, its `allowed-tools` (when given) are the only tools the
+   * call sees, and its `output_schema` is enforced like a typed prompt's schema.
+   *
+   * @param name The skill's name.
+   * @param options The arguments, plus model, secrets and limits for this call.
+   * @returns A handle that resolves to the answer, with `data` when the skill declares an `output_schema`.
+   */
+  skill(name: string, options?: SkillOptions): CallHandle<SkillResponse>;
+  /**
+   * Runs a skill and returns data validated by a zod schema, which is used instead of the skill's `output_schema`.
+   *
+   * @param name The skill's name.
+   * @param options The arguments and the result schema, plus the options of an untyped skill call.
+   * @returns A handle that resolves to the answer and its typed `data`.
+   */
+  skill<S extends Schema>(name: string, options: TypedSkillOptions<S>): CallHandle<PromptResultResponse<S["_output"]>>;
+  /**
+   * Runs a subagent: a child session with its own history, on this session's sandbox, with a subagent profile or a
+   * role. Its events carry the task's id and reach this session's listeners; aborting this call aborts it.
+   *
+   * @param prompt The work to delegate.
+   * @param options The subagent profile, role, working directory, plus the options of a prompt.
+   * @returns A handle that resolves to the child's answer, the task's id and the child session's name.
+   */
+  task(prompt: string, options?: TaskOptions): CallHandle<TaskResponse>;
+  /**
+   * Runs a subagent and returns data validated by a zod schema.
+   *
+   * @param prompt The work to delegate.
+   * @param options The result schema, plus the options of an untyped task.
+   * @returns A handle that resolves to the child's answer and its typed `data`.
+   */
+  task<S extends Schema>(prompt: string, options: TypedTaskOptions<S>): CallHandle<TaskResultResponse<S["_output"]>>;
+  /**
    * Runs a command in the sandbox under the policy.
    *
    * @param command The command line.
@@ -135,7 +230,16 @@ export interface Session {
    */
   abort(reason?: unknown): boolean;
   /**
-   * The stored history.
+   * Summarises the older part of the history now, whatever its size, keeping the most recent messages word for word.
+   * Emits `compaction_start` (reason `manual`) and `compaction`; with nothing to summarise it does nothing.
+   *
+   * @param options The model that writes the summary, how many recent messages to keep, and a signal.
+   * @returns A handle that resolves to what was done.
+   */
+  compact(options?: CompactOptions): CallHandle<CompactResult>;
+  /**
+   * The stored history: every entry, also those a compaction summarised (the model's context starts at the last
+   * summary).
    *
    * @returns The entries in order.
    */

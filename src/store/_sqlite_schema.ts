@@ -43,6 +43,34 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, event_index)
   ) STRICT;
   `,
+  // Version 2: the dispatch queue. Times the claim compares are integers (milliseconds since the epoch); `seq` is the
+  // acceptance order; `admitted_max_attempts` is what a replay grants again.
+  `
+  CREATE TABLE dispatches (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    dispatch_id TEXT NOT NULL UNIQUE,
+    agent TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    session TEXT NOT NULL,
+    input TEXT NOT NULL,
+    idempotency_key TEXT UNIQUE,
+    status TEXT NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    admitted_max_attempts INTEGER NOT NULL,
+    attempts TEXT NOT NULL,
+    accepted_at TEXT NOT NULL,
+    available_at INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_expires_at INTEGER,
+    result TEXT,
+    error TEXT,
+    finished_at TEXT
+  ) STRICT;
+  CREATE INDEX dispatches_open_by_session ON dispatches (agent, instance_id, session, seq)
+    WHERE status IN ('accepted', 'running', 'failed');
+  CREATE INDEX dispatches_by_session ON dispatches (agent, instance_id, session, seq);
+  CREATE INDEX dispatches_by_status ON dispatches (status, seq);
+  `,
 ];
 
 /** The schema version this code writes. */

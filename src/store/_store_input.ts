@@ -16,6 +16,8 @@ const ENTRY_SOURCES: ReadonlySet<string> = new Set<EntrySource>([
   "shell",
   "retry",
   "dispatch",
+  "compaction",
+  "output",
 ]);
 const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(["running", "done", "failed", "aborted"]);
 const MESSAGE_ROLES: ReadonlySet<string> = new Set(["system", "user", "assistant", "tool"]);

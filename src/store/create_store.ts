@@ -6,11 +6,34 @@
 
 import { join, resolve } from "node:path";
 import { MemoryStore } from "./memory_store.ts";
+import { PostgresStore } from "./postgres_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 
 /** What the `store` option accepts: a built-in's name, its configuration, or any object implementing `Store`. */
-export type StoreSpec = "sqlite" | "memory" | Store | { kind: "sqlite"; path?: string } | { kind: "memory" };
+export type StoreSpec =
+  | "sqlite"
+  | "memory"
+  | "postgres"
+  | Store
+  | { kind: "sqlite"; path?: string }
+  | { kind: "memory" }
+  | PostgresStoreSpec;
+
+/**
+ * The postgres store's configuration. Without `url`, the URL comes from `FLUE_POSTGRES_URL`, then `DATABASE_URL`; keep
+ * passwords out of configuration files. See `docs/postgres.md`.
+ */
+export interface PostgresStoreSpec {
+  /** Always `postgres`. */
+  kind: "postgres";
+  /** The connection URL. */
+  url?: string;
+  /** The PostgreSQL schema holding Flue's tables; `flue` by default. */
+  schema?: string;
+  /** Most connections per process; 10 by default. */
+  maxConnections?: number;
+}
 
 /** Where the project lives, for stores that keep files. */
 export interface CreateStoreOptions {
@@ -20,8 +43,12 @@ export interface CreateStoreOptions {
   stateDir?: string;
 }
 
-const KNOWN_KINDS: readonly string[] = ["sqlite", "memory"];
-const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = { sqlite: ["kind", "path"], memory: ["kind"] };
+const KNOWN_KINDS: readonly string[] = ["sqlite", "memory", "postgres"];
+const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
+  sqlite: ["kind", "path"],
+  memory: ["kind"],
+  postgres: ["kind", "url", "schema", "maxConnections"],
+};
 const STORE_METHODS: readonly (keyof Store)[] = [
   "append",
   "load",
@@ -32,13 +59,22 @@ const STORE_METHODS: readonly (keyof Store)[] = [
   "getRun",
   "appendRunEvents",
   "listRunEvents",
+  "enqueueDispatch",
+  "claimDispatch",
+  "renewDispatchLease",
+  "completeDispatch",
+  "failDispatch",
+  "getDispatch",
+  "listDispatches",
+  "replayDispatch",
   "close",
 ];
 
 /**
  * Builds the store a `store` option names. A ready store is returned as it is; `"sqlite"` opens
  * `<stateDir>/flue.db` (by default `<projectDir>/.flue/flue.db`), and `{ kind: "sqlite", path }` opens `path`,
- * resolved against `projectDir`.
+ * resolved against `projectDir`. `"postgres"` connects to the URL in `FLUE_POSTGRES_URL` or `DATABASE_URL`, and
+ * `{ kind: "postgres", url, schema, maxConnections }` to `url`; the connection is made on first use.
  *
  * @param spec The `store` option.
  * @param options Where the project and its state live.
@@ -78,6 +114,10 @@ export function createStore(spec: StoreSpec, options: CreateStoreOptions): Store
     );
   }
   if (kind === "memory") return new MemoryStore();
+  if (kind === "postgres") {
+    const { url, schema, maxConnections } = config as Omit<PostgresStoreSpec, "kind">;
+    return new PostgresStore({ url, schema, maxConnections });
+  }
   if (path !== undefined && (typeof path !== "string" || path === "")) {
     throw new TypeError(`The sqlite store's path must be a non-empty string, got ${describe(path)}`);
   }
@@ -100,11 +140,15 @@ function unknownStoreError(spec: unknown): TypeError {
   return new TypeError(
     `Unknown store ${
       describe(spec)
-    }: use "sqlite", "memory", { kind: "sqlite", path }, or an object implementing Store`,
+    }: use "sqlite", "memory", "postgres", { kind: "sqlite", path }, { kind: "postgres", url }, or an object implementing Store`,
   );
 }
 
 function describe(value: unknown): string {
+  return hidePasswords(describeValue(value));
+}
+
+function describeValue(value: unknown): string {
   if (typeof value === "object" && value !== null) {
     try {
       return JSON.stringify(value);
@@ -113,4 +157,9 @@ function describe(value: unknown): string {
     }
   }
   return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+// A store configuration may hold a connection URL with a password, which must not reach an error message.
+function hidePasswords(text: string): string {
+  return text.replace(/(\/\/[^:/@\s"]*:)[^@\s"]*@/g, "$1***@");
 }

@@ -65,6 +65,14 @@ Deno.test("createStore() returns a ready store unchanged", async () => {
     getRun: unused,
     appendRunEvents: unused,
     listRunEvents: unused,
+    enqueueDispatch: unused,
+    claimDispatch: unused,
+    renewDispatchLease: unused,
+    completeDispatch: unused,
+    failDispatch: unused,
+    getDispatch: unused,
+    listDispatches: unused,
+    replayDispatch: unused,
     close: () => Promise.resolve(),
   };
   assert.equal(createStore(custom, { projectDir: "." }), custom);
@@ -72,7 +80,7 @@ Deno.test("createStore() returns a ready store unchanged", async () => {
 });
 
 Deno.test("createStore() rejects an unknown store, naming the known ones", () => {
-  for (const spec of ["postgres", { kind: "redis" }, 42, null, ["sqlite"]]) {
+  for (const spec of ["mysql", { kind: "redis" }, 42, null, ["sqlite"]]) {
     assert.throws(
       () => createStore(spec as unknown as "sqlite", { projectDir: "." }),
       (error: Error) => error instanceof TypeError && /Unknown store .*"sqlite", "memory"/.test(error.message),

@@ -2,6 +2,15 @@
  * The durable dispatch queue every store implements: admission with an idempotency key, per-session FIFO, claims with
  * a renewable lease, retries with backoff, a dead-letter state, and recovery of work whose worker died.
  *
+ * Rules every store follows (the shared contract suite, `defineStoreContractTests`, checks them):
+ * - Order is acceptance order, a sequence the store assigns at admission (not `acceptedAt`, which can tie).
+ * - An idempotency key is unique across the whole store, not per session.
+ * - A worker "holds the lease" of a dispatch while it is `running` with that worker as `leaseOwner`, also after the
+ *   lease expired, until another claim takes it over: renew, complete and fail succeed until then.
+ * - Bad arguments (a malformed key, a `maxAttempts` below 1, an empty worker id, input that is not JSON) reject with a
+ *   `TypeError` and change nothing.
+ * - Times are the store process's clock (`Date.now()`); ISO 8601 strings in records.
+ *
  * @module
  */
 
@@ -35,7 +44,7 @@ export interface DispatchAttempt {
   startedAt: string;
   /** ISO 8601 end time; absent while running, or when the worker died holding the lease. */
   endedAt?: string;
-  /** Why the attempt failed, if it did (`LeaseExpired` when the worker died). */
+  /** Why the attempt failed, if it did (name `LeaseExpired` when its worker stopped renewing the lease). */
   error?: DispatchError;
 }
 
@@ -45,7 +54,10 @@ export interface NewDispatch {
   key: SessionKey;
   /** The input, such as `{ message: "..." }`. JSON-serialisable. */
   input: unknown;
-  /** Makes admission idempotent: a second dispatch with the same key returns the first one's record. */
+  /**
+   * Makes admission idempotent: a second dispatch with the same key returns the first one's record, whatever its
+   * session and input. Unique across the store; 1 to 255 characters.
+   */
   idempotencyKey?: string;
   /** Attempts before the dispatch is dead; at least 1. */
   maxAttempts: number;
@@ -77,7 +89,7 @@ export interface DispatchRecord {
   leaseExpiresAt?: string;
   /** The handler's result once `done`. */
   result?: unknown;
-  /** The last attempt's error once `failed` or `dead`. */
+  /** The last attempt's error once `failed` or `dead` (also after an expired lease); cleared by `done` and replay. */
   error?: DispatchError;
   /** ISO 8601 time it became `done` or `dead`. */
   finishedAt?: string;
@@ -150,7 +162,8 @@ export interface DispatchQueue {
    */
   completeDispatch(dispatchId: string, worker: string, result: unknown): Promise<boolean>;
   /**
-   * Records a failed attempt: `failed` until `retryAt`, or `dead` when `retryAt` is omitted or the attempts are used up.
+   * Records a failed attempt: `failed` until `retryAt` (a past `retryAt` means now), or `dead` when `retryAt` is
+   * omitted or the attempts are used up. The attempt gets `endedAt` and `error`; the lease is cleared.
    *
    * @param dispatchId The dispatch.
    * @param worker The worker that holds the lease.
@@ -174,8 +187,9 @@ export interface DispatchQueue {
    */
   listDispatches(query?: DispatchQuery): Promise<DispatchRecord[]>;
   /**
-   * Puts a `dead` dispatch back in the queue (`accepted`, available now, attempts kept, `maxAttempts` raised by its
-   * original value so it gets a fresh set).
+   * Puts a `dead` dispatch back in the queue: `accepted`, available now, attempts kept, `error` and `finishedAt`
+   * cleared, and `maxAttempts` set to the attempts so far plus the `maxAttempts` it was admitted with, so it gets a
+   * fresh set (the store keeps the admitted value for this). It keeps its place in acceptance order.
    *
    * @param dispatchId The dispatch.
    * @returns The updated record, or `undefined` when there is no dead dispatch with that id.

@@ -22,6 +22,15 @@ import {
   normalizeRunRecord,
   unknownRunError,
 } from "./_store_input.ts";
+import { MemoryDispatchQueue } from "./_memory_dispatch_queue.ts";
+import type {
+  ClaimOptions,
+  DispatchError,
+  DispatchQuery,
+  DispatchReceipt,
+  DispatchRecord,
+  NewDispatch,
+} from "./dispatch_queue.ts";
 import type {
   HistoryEntry,
   LoadOptions,
@@ -68,6 +77,7 @@ export class MemoryStore implements Store {
   readonly kind: "memory" = "memory";
   #sessions: SessionTree = new Map();
   #runs = new Map<string, StoredRun>();
+  #dispatches = new MemoryDispatchQueue();
   #isClosed = false;
 
   /**
@@ -238,11 +248,52 @@ export class MemoryStore implements Store {
     });
   }
 
+  /** Stores a dispatch, or returns the one admitted earlier with the same idempotency key. */
+  enqueueDispatch(dispatch: NewDispatch): Promise<DispatchReceipt> {
+    return this.#run(() => this.#dispatches.enqueue(dispatch));
+  }
+
+  /** Claims the oldest dispatch that may run now, under a lease; see {@linkcode DispatchQueue.claimDispatch}. */
+  claimDispatch(options: ClaimOptions): Promise<DispatchRecord | undefined> {
+    return this.#run(() => this.#dispatches.claim(options));
+  }
+
+  /** Extends a lease the worker holds; false when it no longer holds it. */
+  renewDispatchLease(dispatchId: string, worker: string, leaseMs: number): Promise<boolean> {
+    return this.#run(() => this.#dispatches.renew(dispatchId, worker, leaseMs));
+  }
+
+  /** Marks a claimed dispatch `done`; false when the worker no longer holds its lease. */
+  completeDispatch(dispatchId: string, worker: string, result: unknown): Promise<boolean> {
+    return this.#run(() => this.#dispatches.complete(dispatchId, worker, result));
+  }
+
+  /** Records a failed attempt: `failed` until `retryAt`, else `dead`; false when the worker no longer holds its lease. */
+  failDispatch(dispatchId: string, worker: string, error: DispatchError, retryAt?: Date): Promise<boolean> {
+    return this.#run(() => this.#dispatches.fail(dispatchId, worker, error, retryAt));
+  }
+
+  /** Reads a dispatch, or `undefined`. */
+  getDispatch(dispatchId: string): Promise<DispatchRecord | undefined> {
+    return this.#run(() => this.#dispatches.get(dispatchId));
+  }
+
+  /** Lists dispatches in acceptance order. */
+  listDispatches(query?: DispatchQuery): Promise<DispatchRecord[]> {
+    return this.#run(() => this.#dispatches.list(query));
+  }
+
+  /** Puts a `dead` dispatch back in the queue with a fresh set of attempts. */
+  replayDispatch(dispatchId: string): Promise<DispatchRecord | undefined> {
+    return this.#run(() => this.#dispatches.replay(dispatchId));
+  }
+
   /** Drops everything; further calls reject. */
   close(): Promise<void> {
     this.#isClosed = true;
     this.#sessions.clear();
     this.#runs.clear();
+    this.#dispatches.clear();
     return Promise.resolve();
   }
 

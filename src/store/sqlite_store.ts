@@ -11,6 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import type { FlueEvent } from "../events/event_types.ts";
 import { explainSqliteError } from "./_sqlite_errors.ts";
 import { migrate } from "./_sqlite_schema.ts";
+import { SqliteDispatchQueue } from "./_sqlite_dispatch_queue.ts";
 import {
   prepareStatements,
   runColumns,
@@ -34,6 +35,14 @@ import {
   toJson,
   unknownRunError,
 } from "./_store_input.ts";
+import type {
+  ClaimOptions,
+  DispatchError,
+  DispatchQuery,
+  DispatchReceipt,
+  DispatchRecord,
+  NewDispatch,
+} from "./dispatch_queue.ts";
 import type {
   HistoryEntry,
   LoadOptions,
@@ -87,6 +96,7 @@ export class SqliteStore implements Store {
   readonly #busyTimeoutMs: number;
   readonly #db: DatabaseSync;
   readonly #sql: SqliteStatements;
+  readonly #dispatches: SqliteDispatchQueue;
   #isClosed = false;
 
   /**
@@ -121,6 +131,7 @@ export class SqliteStore implements Store {
         db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
         migrate(db, this.path);
         this.#sql = prepareStatements(db);
+        this.#dispatches = new SqliteDispatchQueue(db);
         this.#db = db;
         return;
       } catch (error) {
@@ -302,6 +313,57 @@ export class SqliteStore implements Store {
       const { after, limit, types } = checkRunEventQuery(query);
       const typesJson = types === undefined ? null : JSON.stringify(types);
       return this.#sql.listEvents.all(runId, after, typesJson, limit ?? -1).map((row) => JSON.parse(String(row.event)));
+    });
+  }
+
+  /** Stores a dispatch, or returns the one admitted earlier with the same idempotency key. */
+  enqueueDispatch(dispatch: NewDispatch): Promise<DispatchReceipt> {
+    return this.#run("enqueue a dispatch", () => this.#transaction(() => this.#dispatches.enqueue(dispatch)));
+  }
+
+  /**
+   * Claims the oldest dispatch that may run now, under a lease, in one `BEGIN IMMEDIATE` transaction: processes
+   * claiming at once take turns on the file's write lock. See {@linkcode DispatchQueue.claimDispatch}.
+   */
+  claimDispatch(options: ClaimOptions): Promise<DispatchRecord | undefined> {
+    return this.#run("claim a dispatch", () => this.#transaction(() => this.#dispatches.claim(options)));
+  }
+
+  /** Extends a lease the worker holds; false when it no longer holds it. */
+  renewDispatchLease(dispatchId: string, worker: string, leaseMs: number): Promise<boolean> {
+    return this.#run(`renew the lease of dispatch "${dispatchId}"`, () => {
+      return this.#dispatches.renew(dispatchId, worker, leaseMs);
+    });
+  }
+
+  /** Marks a claimed dispatch `done`; false when the worker no longer holds its lease. */
+  completeDispatch(dispatchId: string, worker: string, result: unknown): Promise<boolean> {
+    return this.#run(`complete dispatch "${dispatchId}"`, () => {
+      return this.#transaction(() => this.#dispatches.complete(dispatchId, worker, result));
+    });
+  }
+
+  /** Records a failed attempt: `failed` until `retryAt`, else `dead`; false when the worker no longer holds its lease. */
+  failDispatch(dispatchId: string, worker: string, error: DispatchError, retryAt?: Date): Promise<boolean> {
+    return this.#run(`record a failure of dispatch "${dispatchId}"`, () => {
+      return this.#transaction(() => this.#dispatches.fail(dispatchId, worker, error, retryAt));
+    });
+  }
+
+  /** Reads a dispatch, or `undefined`. */
+  getDispatch(dispatchId: string): Promise<DispatchRecord | undefined> {
+    return this.#run(`read dispatch "${dispatchId}"`, () => this.#dispatches.get(dispatchId));
+  }
+
+  /** Lists dispatches in acceptance order. */
+  listDispatches(query?: DispatchQuery): Promise<DispatchRecord[]> {
+    return this.#run("list dispatches", () => this.#dispatches.list(query));
+  }
+
+  /** Puts a `dead` dispatch back in the queue with a fresh set of attempts. */
+  replayDispatch(dispatchId: string): Promise<DispatchRecord | undefined> {
+    return this.#run(`replay dispatch "${dispatchId}"`, () => {
+      return this.#transaction(() => this.#dispatches.replay(dispatchId));
     });
   }
 

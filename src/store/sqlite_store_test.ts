@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "./sqlite_store.ts";
+import { SCHEMA_VERSION } from "./_sqlite_schema.ts";
 import { defineStoreContractTests } from "./store_contract.ts";
 import type { NewHistoryEntry } from "./store.ts";
 
@@ -42,7 +43,7 @@ Deno.test("SqliteStore opens <projectDir>/.flue/flue.db in WAL mode, creating th
       const raw = new DatabaseSync(store.path);
       try {
         assert.equal(raw.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
-        assert.equal(raw.prepare("SELECT version FROM schema_version").get()?.version, 1);
+        assert.equal(raw.prepare("SELECT version FROM schema_version").get()?.version, SCHEMA_VERSION);
       } finally {
         raw.close();
       }
@@ -169,7 +170,10 @@ Deno.test("SqliteStore refuses a file written by a newer schema version", async 
     const raw = new DatabaseSync(path);
     raw.exec("UPDATE schema_version SET version = 999");
     raw.close();
-    assert.throws(() => new SqliteStore({ path }), /schema version 999, newer than the 1 this Flue understands/);
+    assert.throws(
+      () => new SqliteStore({ path }),
+      new RegExp(`schema version 999, newer than the ${SCHEMA_VERSION} this Flue understands`),
+    );
   });
 });
 

@@ -1,12 +1,14 @@
 /**
- * The `Store` interface: sessions (append-only history keyed by agent, instance id and session name), and workflow runs
- * with their ordered events. Implementations: `sqlite` (default) and `memory`; all pass one contract suite.
+ * The `Store` interface: sessions (append-only history keyed by agent, instance id and session name), workflow runs
+ * with their ordered events, and the durable dispatch queue. Implementations: `sqlite` (default) and `memory`; all
+ * pass one contract suite.
  *
  * @module
  */
 
 import type { FlueEvent } from "../events/event_types.ts";
 import type { Message } from "../model/message.ts";
+import type { DispatchQueue } from "./dispatch_queue.ts";
 
 /** Identifies one session. The three parts are stored separately, so no two distinct keys can collide. */
 export interface SessionKey {
@@ -18,8 +20,12 @@ export interface SessionKey {
   readonly session: string;
 }
 
-/** What produced a history entry. */
-export type EntrySource = "prompt" | "skill" | "task" | "shell" | "retry" | "dispatch";
+/**
+ * What produced a history entry. Two sources are not conversation turns: `compaction` is a summary whose message also
+ * records (`compactedThrough`) the last `seq` it replaces in the model's context, and `output` holds the whole text of
+ * a tool result that was cut for the model (see `docs/compaction.md`).
+ */
+export type EntrySource = "prompt" | "skill" | "task" | "shell" | "retry" | "dispatch" | "compaction" | "output";
 
 /** A history entry before the store gives it a position. */
 export interface NewHistoryEntry {
@@ -80,8 +86,8 @@ export interface RunEventQuery {
   types?: readonly string[];
 }
 
-/** Where sessions and runs are kept. */
-export interface Store {
+/** Where sessions, runs and dispatched inputs are kept. */
+export interface Store extends DispatchQueue {
   /** The implementation's name, such as `sqlite`. */
   readonly kind: string;
   /**

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { NotFoundError } from "../errors.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import type { NewHistoryEntry, RunRecord, SessionKey, Store } from "./store.ts";
+import { defineDispatchContractTests } from "./_dispatch_contract.ts";
 
 /** A fresh store for one test, and how to remove what it left behind. */
 export interface StoreUnderTest {
@@ -330,12 +331,15 @@ export function defineStoreContractTests(name: string, makeStore: () => Promise<
     assert.deepEqual(await store.listRunEvents("run-1"), [event("run-1", 0)]);
   });
 
+  defineDispatchContractTests(test);
+
   test("calls after close() reject with an error saying the store is closed", async (store) => {
     await store.append(KEY, [entry("one")]);
     await store.close();
     await assert.rejects(store.load(KEY), /closed/);
     await assert.rejects(store.append(KEY, [entry("two")]), /closed/);
     await assert.rejects(store.getRun("run-1"), /closed/);
+    await assert.rejects(store.claimDispatch({ worker: "w", leaseMs: 1000 }), /closed/);
     await store.close();
   });
 }

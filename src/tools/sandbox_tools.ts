@@ -28,6 +28,7 @@ export const BUILTIN_TOOL_NAMES: readonly string[] = Object.freeze([
   "activate_skill",
   "finish",
   "code",
+  "read_output",
 ]);
 
 /** The limits of every sandbox tool, in one place. */

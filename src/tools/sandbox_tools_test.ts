@@ -45,6 +45,7 @@ Deno.test("assertCustomToolName() refuses every built-in name and accepts others
     "grep",
     "ls",
     "read",
+    "read_output",
     "stat",
     "task",
     "write",

@@ -6,6 +6,7 @@
 
 import OpenAI from "openai";
 import { ModelError } from "../../errors.ts";
+import { describesContextOverflow } from "../context_overflow.ts";
 import { MalformedReplyError } from "./_openai_reply.ts";
 import { isRetryableStatus, parseRetryAfterMs } from "../retry.ts";
 
@@ -143,11 +144,16 @@ function statusError(
         ? `The ${where} failed with status ${status}`
         : `The ${where} answered with status ${status}`;
   }
+  const isContextOverflow = describesContextOverflow(status, code, detail);
+  if (isContextOverflow) {
+    message = `The ${where} refused the request as too long for model "${context.model}" (${status})`;
+  }
   return new ModelError(detail ? `${message}: ${detail}` : message, {
     cause,
     status,
     isRetryable,
     provider: context.provider,
+    isContextOverflow,
   });
 }
 

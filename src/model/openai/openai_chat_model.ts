@@ -6,7 +6,8 @@
 
 import OpenAI from "openai";
 import { abortErrorFrom, ModelError } from "../../errors.ts";
-import type { ChatModel, ModelReply, ModelRequest } from "../chat_model.ts";
+import type { ChatModel, ModelEndpoint, ModelReply, ModelRequest } from "../chat_model.ts";
+import { defaultContextWindow } from "../context_window.ts";
 import type { ProviderSettings } from "../providers.ts";
 import { validateName, validateSettings } from "../_provider_validation.ts";
 import { buildRequestBody } from "./_openai_request.ts";
@@ -72,6 +73,8 @@ export class OpenAIChatModel implements ChatModel {
   readonly model: string;
   /** Whether `responseFormat` is sent as `response_format`. */
   readonly supportsStructuredOutput: boolean;
+  /** The context window in tokens: the `contextWindow` setting, or the model family's (see `defaultContextWindow`). */
+  readonly contextWindow: number;
   #client: OpenAI;
   #options: OpenAIChatModelOptions;
   #timeoutMs: number;
@@ -102,6 +105,7 @@ export class OpenAIChatModel implements ChatModel {
     this.model = options.model;
     this.id = `${options.provider}:${options.model}`;
     this.supportsStructuredOutput = options.supportsStructuredOutput ?? false;
+    this.contextWindow = options.contextWindow ?? defaultContextWindow(options.provider, options.model);
     this.#options = { ...options, headers: { ...options.headers } };
     this.#timeoutMs = timeoutMs;
     this.#context = {
@@ -124,6 +128,21 @@ export class OpenAIChatModel implements ChatModel {
       logLevel: "off",
       defaultHeaders: hasKey ? { ...options.headers } : { Authorization: null, ...options.headers },
     });
+  }
+
+  /** The endpoint, key included, for harnesses that call it with their own client; a getter, so never serialised. */
+  get endpoint(): ModelEndpoint {
+    const options = this.#options;
+    const endpoint: ModelEndpoint = {
+      provider: this.provider,
+      model: this.model,
+      baseURL: options.baseURL,
+      headers: { ...options.headers },
+      timeoutMs: this.#timeoutMs,
+      maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    };
+    if (options.apiKey !== undefined && options.apiKey !== "") endpoint.apiKey = options.apiKey;
+    return endpoint;
   }
 
   /**

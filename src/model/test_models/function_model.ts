@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { ChatModel, ModelReply, ModelRequest } from "../chat_model.ts";
+import { type ChatModel, DEFAULT_CONTEXT_WINDOW, type ModelReply, type ModelRequest } from "../chat_model.ts";
+import { assertContextWindow } from "../context_window.ts";
 import type { TestReply } from "./test_model.ts";
 import { normalizeReply, snapshotRequest, streamReply, throwIfAborted, toToolCalls } from "./_scripted_reply.ts";
 
@@ -38,6 +39,8 @@ export interface FunctionModelOptions {
    * (result markers, extraction, repair).
    */
   supportsStructuredOutput?: boolean;
+  /** The context window in tokens; defaults to `DEFAULT_CONTEXT_WINDOW` (32,000). Set a small one to test compaction. */
+  contextWindow?: number;
 }
 
 /**
@@ -62,6 +65,8 @@ export class FunctionModel implements ChatModel {
   readonly provider: string = "function";
   /** Whether `responseFormat` is sent; `false` unless given. */
   readonly supportsStructuredOutput: boolean;
+  /** The context window in tokens. */
+  readonly contextWindow: number;
   #handler: FunctionModelHandler;
   #calls: ModelRequest[] = [];
   #toolCallCount = 0;
@@ -83,6 +88,8 @@ export class FunctionModel implements ChatModel {
     this.#handler = handler;
     this.id = options.id ?? "function";
     this.supportsStructuredOutput = options.supportsStructuredOutput ?? false;
+    if (options.contextWindow !== undefined) assertContextWindow(options.contextWindow, "FunctionModel");
+    this.contextWindow = options.contextWindow ?? DEFAULT_CONTEXT_WINDOW;
   }
 
   /** Every request so far, oldest first, copied when it arrived. */

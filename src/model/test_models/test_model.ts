@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { ChatModel, ModelReply, ModelRequest } from "../chat_model.ts";
+import { type ChatModel, DEFAULT_CONTEXT_WINDOW, type ModelReply, type ModelRequest } from "../chat_model.ts";
+import { assertContextWindow } from "../context_window.ts";
 import { normalizeReply, snapshotRequest, streamReply, throwIfAborted, toToolCalls } from "./_scripted_reply.ts";
 import { unscriptedReply } from "./_unscripted_reply.ts";
 
@@ -35,6 +36,8 @@ export interface TestModelOptions {
   script?: TestStep[];
   /** The model id; defaults to `"test"`. */
   id?: string;
+  /** The context window in tokens; defaults to `DEFAULT_CONTEXT_WINDOW` (32,000). Set a small one to test compaction. */
+  contextWindow?: number;
 }
 
 /**
@@ -67,6 +70,8 @@ export class TestModel implements ChatModel {
   readonly provider: string = "test";
   /** Always `true`: `responseFormat` is answered with schema-valid JSON. */
   readonly supportsStructuredOutput: boolean = true;
+  /** The context window in tokens. */
+  readonly contextWindow: number;
   #script: readonly TestStep[] | undefined;
   #nextStep = 0;
   #calls: ModelRequest[] = [];
@@ -83,6 +88,8 @@ export class TestModel implements ChatModel {
       throw new TypeError(`Invalid TestModel id ${JSON.stringify(options.id)}: use a non-empty string`);
     }
     this.id = options.id ?? "test";
+    if (options.contextWindow !== undefined) assertContextWindow(options.contextWindow, "TestModel");
+    this.contextWindow = options.contextWindow ?? DEFAULT_CONTEXT_WINDOW;
     if (options.script !== undefined) {
       if (!Array.isArray(options.script)) throw new TypeError("Invalid TestModel script: expected an array of steps");
       this.#script = Object.freeze(options.script.map((step, index) => checkStep(step, index)));

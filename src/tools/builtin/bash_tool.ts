@@ -95,7 +95,8 @@ export async function runToolCommand(
   limits: { timeoutMs: number; maxOutputBytes: number },
 ): Promise<ShellResult> {
   const started = performance.now();
-  context.emit({ type: "command_start", command });
+  // The call id tells a listener (tracing) which of several concurrent tool calls ran the command.
+  context.emit({ type: "command_start", command, toolCallId: context.toolCallId });
   let result: ShellResult | undefined;
   try {
     result = await sandbox.exec(command, { ...limits, signal: context.signal });
@@ -105,6 +106,7 @@ export async function runToolCommand(
       command,
       exitCode: result?.exitCode ?? -1,
       durationMs: Math.round(performance.now() - started),
+      toolCallId: context.toolCallId,
     });
   }
   if (result.aborted || context.signal.aborted) throw abortErrorFrom(context.signal);

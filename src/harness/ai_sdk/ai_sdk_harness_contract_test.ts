@@ -1,0 +1,3 @@
+import { defineHarnessContractTests } from "../harness_contract.ts";
+
+defineHarnessContractTests("ai-sdk", () => ({ harness: "ai-sdk" }));

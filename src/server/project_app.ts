@@ -1,0 +1,70 @@
+/**
+ * `createProjectApp(dir)`: the server app of a project directory: its agents, workflows, configuration and store.
+ *
+ * @module
+ */
+
+import type { CreatedAgent } from "../agent/create_agent.ts";
+import type { WorkflowModule } from "../agent/workflow.ts";
+import { loadAgentModule, loadWorkflowModule } from "../project/discover.ts";
+import { openProject } from "../project/project.ts";
+import { createStore } from "../store/create_store.ts";
+import type { Store } from "../store/store.ts";
+import { createApp, type CreateAppOptions, type FlueApp } from "./app.ts";
+
+/** Options of {@linkcode createProjectApp}: those of `createApp` except what the project supplies. */
+export interface ProjectAppOptions extends Omit<CreateAppOptions, "agents" | "workflows" | "store" | "defaults"> {
+  /** A store to use instead of the configured one (the app then leaves it open). */
+  store?: Store;
+}
+
+/**
+ * Loads a project (configuration, `agents/`, `workflows/`) and builds its app. The token defaults to
+ * `FLUE_API_TOKEN`; the store is the configured one (`.flue/flue.db` by default) and is closed by `close()`.
+ *
+ * @example A module for `deno serve` (what `flue init` generates as `server.ts`)
+ * ```ts ignore
+ * import { createProjectApp } from "flue";
+ *
+ * const app = await createProjectApp(import.meta.dirname!, { worker: true });
+ * export default { fetch: app.fetch } satisfies Deno.ServeDefaultExport;
+ * ```
+ *
+ * @param dir The project directory.
+ * @param options Token, limits, worker and other app options.
+ * @returns The app.
+ */
+export async function createProjectApp(dir: string, options: ProjectAppOptions = {}): Promise<FlueApp> {
+  const project = await openProject(dir);
+  const agents: Record<string, CreatedAgent> = {};
+  for (const [name, path] of project.modules.agents) agents[name] = await loadAgentModule(path);
+  const workflows: Record<string, WorkflowModule> = {};
+  for (const [name, path] of project.modules.workflows) workflows[name] = await loadWorkflowModule(path);
+  const { store: storeSpec, ...defaults } = project.defaults;
+  const ownsStore = options.store === undefined;
+  const store = options.store ??
+    createStore(storeSpec ?? "sqlite", { projectDir: project.dir, stateDir: project.defaults.stateDir });
+  const app = createApp({ ...options, token: options.token ?? envToken(), agents, workflows, store, defaults });
+  const closeApp = app.close;
+  let closing: Promise<void> | undefined;
+  return Object.assign(app, {
+    close(closeOptions?: { graceMs?: number }): Promise<void> {
+      closing ??= closeApp(closeOptions).finally(() => ownsStore ? store.close() : undefined);
+      return closing;
+    },
+  });
+}
+
+/**
+ * The token from `FLUE_API_TOKEN`, if set and readable.
+ *
+ * @returns The token, or `undefined`.
+ */
+export function envToken(): string | undefined {
+  try {
+    const token = Deno.env.get("FLUE_API_TOKEN");
+    return token === "" ? undefined : token;
+  } catch {
+    return undefined; // no --allow-env: as if unset, which keeps the server loopback-only
+  }
+}

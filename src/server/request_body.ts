@@ -1,0 +1,103 @@
+/**
+ * Request bodies: capped in size (413), JSON only (415), parsed with a clear 400 when malformed.
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HttpError, invalidRequest, payloadTooLarge } from "./errors.ts";
+
+/** The default cap on request bodies and WebSocket messages: 1 MiB. */
+export const DEFAULT_BODY_LIMIT: number = 1024 * 1024;
+
+/**
+ * Caps request bodies, answering 413 with the error envelope. Bodies without a length are counted as they arrive.
+ *
+ * @param limit The most bytes a body may have.
+ * @returns The middleware.
+ */
+export function bodySizeLimit(limit: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw payloadTooLarge(limit);
+    },
+  });
+}
+
+/**
+ * Reads a JSON body.
+ *
+ * @param c The request context.
+ * @param required Whether an empty body is an error; otherwise it reads as `undefined`.
+ * @returns The parsed value.
+ */
+export async function readJsonBody(c: Context, required: boolean): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") {
+    if (required) throw invalidRequest("The request needs a JSON body");
+    return undefined;
+  }
+  const contentType = c.req.header("content-type") ?? "";
+  const mediaType = contentType.split(";")[0].trim().toLowerCase();
+  if (mediaType !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      `Unsupported content type "${contentType}": send the body as JSON with "Content-Type: application/json"`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, "invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Checks that a body is a JSON object.
+ *
+ * @param body The parsed body.
+ * @param example An example of a valid body, for the message.
+ * @returns The object.
+ */
+export function asObject(body: unknown, example: string): Record<string, unknown> {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw invalidRequest(`The body must be a JSON object, such as ${example}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+const MAX_NAME_LENGTH = 256;
+
+/**
+ * Checks a session name or instance id from a request.
+ *
+ * @param value The value given.
+ * @param what What it is, such as `session name`.
+ * @returns The value.
+ */
+export function checkName(value: unknown, what: string): string {
+  if (typeof value !== "string" || value === "" || value.length > MAX_NAME_LENGTH) {
+    throw invalidRequest(`Invalid ${what} ${JSON.stringify(value)}: use 1 to ${MAX_NAME_LENGTH} characters`);
+  }
+  return value;
+}
+
+/**
+ * Reads `{ message, session? }`, the input of a prompt over HTTP, WebSocket or dispatch.
+ *
+ * @param body The parsed body.
+ * @returns The message and the session name (`default` when omitted).
+ */
+export function readPromptInput(body: unknown): { message: string; session: string } {
+  const input = asObject(body, '{ "message": "Hello", "session": "default" }');
+  if (typeof input.message !== "string" || input.message.trim() === "") {
+    throw invalidRequest('"message" must be a non-empty string, such as { "message": "Hello" }');
+  }
+  return {
+    message: input.message,
+    session: input.session === undefined ? "default" : checkName(input.session, "session name"),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * `webhookRoutes(webhooks)`: the Hono app behind `POST /webhooks/:name`. Each delivery is verified (signature in
+ * constant time, timestamp window, replay) before anything else, then dispatched durably to the configured agent.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { dispatch } from "../../agent/dispatch.ts";
+import type { WebhookMountContext } from "../app.ts";
+import { HttpError } from "../errors.ts";
+import { defaultMessage, eventOf, parsePayload } from "./_webhook_payload.ts";
+import { verifySignature } from "./signatures.ts";
+import {
+  checkWebhookDefinitions,
+  replyUrlProblem,
+  type WebhookDefinition,
+  type WebhookDelivery,
+} from "./webhook_config.ts";
+
+/** Options of {@linkcode webhookRoutes}. */
+export interface WebhookRoutesOptions {
+  /** Reads a secret or token variable; `Deno.env.get` by default (needs `--allow-env` for those names). */
+  getEnv?: (name: string) => string | undefined;
+}
+
+/** The dispatch `context` a webhook stores with its input; the `reply` tool reads it. */
+export type WebhookDispatchContext = {
+  /** The webhook's name. */
+  webhook: string;
+  /** The delivery's event. */
+  event: string;
+  /** GitHub's `X-GitHub-Delivery`, when sent (for the record; not trusted for replay protection). */
+  deliveryId?: string;
+  /** Where a reply goes, already checked against the allow-list. */
+  reply?: { url: string; fields?: Record<string, unknown>; tokenEnv?: string };
+};
+
+/**
+ * Builds the webhook app for `createApp({ webhooks })`, which mounts it at `/webhooks`. Responses:
+ * 202 `{ dispatchId, acceptedAt }` when dispatched; 200 for a GitHub `ping`, a Slack `url_verification` (answered
+ * with its `challenge`) or a delivery the `message` builder skips; 401 for a missing or wrong signature or a stale
+ * timestamp; 409 for a replayed delivery; 404 for an unknown webhook; 400 for a body that is neither JSON nor a form.
+ *
+ * @param webhooks The webhooks by name; checked at once.
+ * @param options Where secrets are read from.
+ * @returns The mount function `createApp` calls with the server's store and agents.
+ * @throws {TypeError} For an invalid configuration, naming the webhook and key.
+ *
+ * @example Serve a GitHub webhook
+ * ```ts ignore
+ * import { createApp, MemoryStore, webhookRoutes } from "flue";
+ *
+ * const app = createApp({
+ *   store: new MemoryStore(),
+ *   agents: { triage: { model: "test" } },
+ *   worker: true,
+ *   webhooks: webhookRoutes({
+ *     github: { verify: "github", secretEnv: "GITHUB_WEBHOOK_SECRET", agent: "triage" },
+ *   }),
+ * });
+ * ```
+ */
+export function webhookRoutes(
+  webhooks: Readonly<Record<string, WebhookDefinition>>,
+  options: WebhookRoutesOptions = {},
+): (context: WebhookMountContext) => Hono {
+  checkWebhookDefinitions(webhooks);
+  const getEnv = options.getEnv ?? ((name: string) => Deno.env.get(name));
+  return (context) => {
+    for (const [name, definition] of Object.entries(webhooks)) {
+      if (!context.agents.has(definition.agent)) {
+        throw new TypeError(
+          `Webhook "${name}" dispatches to agent "${definition.agent}", which the server does not serve`,
+        );
+      }
+    }
+    const app = new Hono();
+    app.post("/:name", async (c) => {
+      const name = c.req.param("name");
+      const definition = Object.hasOwn(webhooks, name) ? webhooks[name] : undefined;
+      if (definition === undefined) {
+        throw new HttpError(404, "webhook_not_found", `No webhook named "${name}": configure it in webhookRoutes()`);
+      }
+      const secret = definition.secret ?? readEnv(getEnv, definition.secretEnv!);
+      if (!secret) {
+        throw new HttpError(
+          500,
+          "webhook_misconfigured",
+          `Webhook "${name}" has no secret: set the environment variable ${definition.secretEnv}`,
+        );
+      }
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const headers = c.req.raw.headers;
+      const verdict = await verifySignature({
+        verifier: definition.verify,
+        secret,
+        headers,
+        body,
+        toleranceSeconds: definition.toleranceSeconds,
+      });
+      if (!verdict.ok) {
+        throw new HttpError(401, verdict.reason, `Webhook "${name}" refused the delivery: ${verdict.message}`);
+      }
+
+      const payload = parsePayload(body, headers.get("content-type") ?? "");
+      if (payload === undefined) {
+        throw new HttpError(400, "invalid_payload", `Webhook "${name}" accepts JSON or form bodies only`);
+      }
+      const delivery: WebhookDelivery = { name, payload, headers, event: eventOf(definition.verify, headers, payload) };
+      if (definition.verify === "github" && delivery.event === "ping") return c.json({ ok: true, event: "ping" }, 200);
+      const fields = payload as Record<string, unknown>;
+      if (definition.verify === "slack" && fields?.type === "url_verification") {
+        return c.json({ challenge: fields.challenge }, 200);
+      }
+      const message = definition.message ? definition.message(delivery) : defaultMessage(definition.verify, delivery);
+      if (message === undefined) return c.json({ ignored: true, event: delivery.event }, 200);
+
+      // Slack retries an event with a new timestamp and signature but the same signed event_id.
+      const deliveryKey = definition.verify === "slack" && typeof fields?.event_id === "string"
+        ? `event:${fields.event_id}`
+        : verdict.deliveryKey;
+      const receipt = await dispatch(context.store, {
+        agent: definition.agent,
+        id: pick(definition.instance, delivery, name),
+        session: pick(definition.session, delivery, "default"),
+        message,
+        idempotencyKey: `webhook:${name}:${deliveryKey}`.slice(0, 255),
+        maxAttempts: definition.maxAttempts,
+        context: dispatchContext(definition, delivery),
+      });
+      if (!receipt.created) {
+        throw new HttpError(409, "duplicate_delivery", `Webhook "${name}" already received this delivery`, {
+          details: { dispatchId: receipt.dispatchId, status: receipt.status },
+        });
+      }
+      context.onDispatch();
+      return c.json({ dispatchId: receipt.dispatchId, acceptedAt: receipt.acceptedAt }, 202);
+    });
+    return app;
+  };
+}
+
+function readEnv(getEnv: (name: string) => string | undefined, name: string): string | undefined {
+  try {
+    return getEnv(name);
+  } catch {
+    // Not permitted to read it: treated as unset, and the error says which variable to provide.
+    return undefined;
+  }
+}
+
+function pick(
+  choice: string | ((delivery: WebhookDelivery) => string) | undefined,
+  delivery: WebhookDelivery,
+  fallback: string,
+): string {
+  const value = typeof choice === "function" ? choice(delivery) : choice ?? fallback;
+  if (typeof value !== "string" || value === "") {
+    throw new HttpError(422, "unroutable_delivery", `Webhook "${delivery.name}" could not pick an instance or session`);
+  }
+  return value;
+}
+
+function dispatchContext(definition: WebhookDefinition, delivery: WebhookDelivery): WebhookDispatchContext {
+  const context: WebhookDispatchContext = { webhook: delivery.name, event: delivery.event };
+  const deliveryId = delivery.headers.get("x-github-delivery");
+  if (definition.verify === "github" && deliveryId) context.deliveryId = deliveryId;
+  const reply = definition.reply;
+  if (reply === undefined) return context;
+  const url = typeof reply.url === "function" ? reply.url(delivery) : reply.url;
+  if (url === undefined) return context;
+  const problem = replyUrlProblem(url, typeof reply.url === "function" ? reply.allowedHosts : undefined);
+  if (problem) {
+    throw new HttpError(
+      422,
+      "reply_url_not_allowed",
+      `Webhook "${delivery.name}": the delivery's reply URL ${problem}`,
+    );
+  }
+  context.reply = { url, fields: reply.fields?.(delivery), tokenEnv: reply.tokenEnv };
+  return context;
+}
