@@ -160,12 +160,14 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
 
   try {
     const result = await (tracing ? tracing.withRun(runId, () => module.run(context)) : module.run(context));
-    bus.emit(
+    const end = bus.emit(
       { type: "run_end", workflow: options.name, isError: false, result, durationMs: performance.now() - started },
       correlation,
     );
     await Promise.all(writes);
-    await store.updateRun(runId, { status: "done", result, endedAt: new Date().toISOString() });
+    // The stored record is served over HTTP like the events: it keeps the redacted result.
+    const stored = (end as { result?: unknown }).result;
+    await store.updateRun(runId, { status: "done", result: stored, endedAt: new Date().toISOString() });
     return { runId, result };
   } catch (error) {
     const name = error instanceof Error ? error.name : "Error";
@@ -192,5 +194,6 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
 }
 
 function collectSecrets(options: RunWorkflowOptions): Record<string, string> {
-  return { ...options.defaults?.env, ...options.overrides?.env };
+  // ctx.env values are what the caller handed the workflow (tokens, keys): redacted from the run's events like agent env.
+  return { ...options.env, ...options.defaults?.env, ...options.overrides?.env };
 }

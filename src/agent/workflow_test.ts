@@ -106,3 +106,19 @@ Deno.test("createAgent() options override configuration defaults, and overrides 
   });
   assert.deepEqual(seen, ["override"]);
 });
+
+Deno.test("runWorkflow() redacts ctx.env values from the run's events, logs included", async () => {
+  const store = new MemoryStore();
+  const secret = "wf-secret-7c1d9e";
+  const module = {
+    run(ctx: FlueContext<unknown>) {
+      ctx.log.info(`token is ${ctx.env.DEPLOY_TOKEN}`);
+      return { echoed: ctx.env.DEPLOY_TOKEN };
+    },
+  };
+  const { runId } = await runWorkflow(module, { name: "leaky", store, env: { DEPLOY_TOKEN: secret }, defaults });
+  const stored = JSON.stringify(await store.listRunEvents(runId));
+  assert.ok(!stored.includes(secret), "the secret reached the run log");
+  assert.match(stored, /REDACTED/);
+  assert.ok(!JSON.stringify(await store.getRun(runId)).includes(secret), "the secret reached the run record");
+});

@@ -18,6 +18,8 @@ export class FlueClientError extends Error {
   readonly envelope: ErrorEnvelope;
 
   /**
+   * Creates the error from a status and an envelope.
+   *
    * @param status The HTTP status.
    * @param envelope The server's envelope.
    * @param options The underlying cause.

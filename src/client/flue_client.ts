@@ -150,6 +150,8 @@ export class FlueClient {
   readonly #fetch: typeof fetch;
 
   /**
+   * Creates a client. No request is made until a method is called.
+   *
    * @param options The server's URL, the token and extra headers.
    */
   constructor(options: FlueClientOptions) {

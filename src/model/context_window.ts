@@ -31,6 +31,9 @@ const FAMILIES: readonly (readonly [RegExp, number])[] = [
   [/^kimi/, 128_000],
 ];
 
+/** The window of the key-less test models unless they are given one. */
+export const TEST_CONTEXT_WINDOW: number = 200_000;
+
 /** Providers that serve models locally, whose servers default to a small window whatever the model supports. */
 const LOCAL_PROVIDERS: Readonly<Record<string, number>> = { ollama: 8_192, lmstudio: 8_192 };
 

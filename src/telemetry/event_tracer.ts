@@ -145,7 +145,10 @@ export class EventTracer {
     if (!event.operationId) return;
     // An id seen again (a dispatched input's retry reuses its dispatch id) must not orphan a span left open before.
     const previous = this.#open.operations.get(event.operationId);
-    if (previous) endWithError(previous.span, UNFINISHED_ERROR);
+    if (previous) {
+      this.#open.endOperationChildren(event.operationId, UNFINISHED_ERROR);
+      endWithError(previous.span, UNFINISHED_ERROR);
+    }
     const { name, attributes } = operationSpan(event);
     const parent = this.#open.operationParent(event);
     const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);

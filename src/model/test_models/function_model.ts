@@ -4,8 +4,8 @@
  * @module
  */
 
-import { type ChatModel, DEFAULT_CONTEXT_WINDOW, type ModelReply, type ModelRequest } from "../chat_model.ts";
-import { assertContextWindow } from "../context_window.ts";
+import type { ChatModel, ModelReply, ModelRequest } from "../chat_model.ts";
+import { assertContextWindow, TEST_CONTEXT_WINDOW } from "../context_window.ts";
 import type { TestReply } from "./test_model.ts";
 import { normalizeReply, snapshotRequest, streamReply, throwIfAborted, toToolCalls } from "./_scripted_reply.ts";
 
@@ -39,7 +39,10 @@ export interface FunctionModelOptions {
    * (result markers, extraction, repair).
    */
   supportsStructuredOutput?: boolean;
-  /** The context window in tokens; defaults to `DEFAULT_CONTEXT_WINDOW` (32,000). Set a small one to test compaction. */
+  /**
+   * The context window in tokens; 200,000 by default, so that scripted tests meet no compaction they did not ask for.
+   * Set a small one (from 1,000) to test compaction.
+   */
   contextWindow?: number;
 }
 
@@ -89,7 +92,7 @@ export class FunctionModel implements ChatModel {
     this.id = options.id ?? "function";
     this.supportsStructuredOutput = options.supportsStructuredOutput ?? false;
     if (options.contextWindow !== undefined) assertContextWindow(options.contextWindow, "FunctionModel");
-    this.contextWindow = options.contextWindow ?? DEFAULT_CONTEXT_WINDOW;
+    this.contextWindow = options.contextWindow ?? TEST_CONTEXT_WINDOW;
   }
 
   /** Every request so far, oldest first, copied when it arrived. */

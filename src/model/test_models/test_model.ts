@@ -4,8 +4,8 @@
  * @module
  */
 
-import { type ChatModel, DEFAULT_CONTEXT_WINDOW, type ModelReply, type ModelRequest } from "../chat_model.ts";
-import { assertContextWindow } from "../context_window.ts";
+import type { ChatModel, ModelReply, ModelRequest } from "../chat_model.ts";
+import { assertContextWindow, TEST_CONTEXT_WINDOW } from "../context_window.ts";
 import { normalizeReply, snapshotRequest, streamReply, throwIfAborted, toToolCalls } from "./_scripted_reply.ts";
 import { unscriptedReply } from "./_unscripted_reply.ts";
 
@@ -36,7 +36,10 @@ export interface TestModelOptions {
   script?: TestStep[];
   /** The model id; defaults to `"test"`. */
   id?: string;
-  /** The context window in tokens; defaults to `DEFAULT_CONTEXT_WINDOW` (32,000). Set a small one to test compaction. */
+  /**
+   * The context window in tokens; 200,000 by default, so that scripted tests meet no compaction they did not ask for.
+   * Set a small one (from 1,000) to test compaction.
+   */
   contextWindow?: number;
 }
 
@@ -89,7 +92,7 @@ export class TestModel implements ChatModel {
     }
     this.id = options.id ?? "test";
     if (options.contextWindow !== undefined) assertContextWindow(options.contextWindow, "TestModel");
-    this.contextWindow = options.contextWindow ?? DEFAULT_CONTEXT_WINDOW;
+    this.contextWindow = options.contextWindow ?? TEST_CONTEXT_WINDOW;
     if (options.script !== undefined) {
       if (!Array.isArray(options.script)) throw new TypeError("Invalid TestModel script: expected an array of steps");
       this.#script = Object.freeze(options.script.map((step, index) => checkStep(step, index)));

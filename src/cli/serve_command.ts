@@ -1,0 +1,158 @@
+/**
+ * `flue serve`: serves the project's agents and workflows over HTTP with its dispatch worker, until SIGTERM or SIGINT,
+ * which drain running work and exit 0.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { assertSafeToListen } from "../server/auth.ts";
+import { envToken } from "../server/project_app.ts";
+import { serve } from "../server/serve.ts";
+import { formatManifest, readManifest } from "./routes_command.ts";
+import { type CliIo, styles } from "./terminal.ts";
+import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+
+const FLAGS = ["--port", "--hostname", "--project", "--grace-ms", "--routes", "--help"];
+
+/** The port `flue serve` and `flue dev` listen on by default. */
+export const DEFAULT_PORT = 2024;
+
+/** The help text of `flue serve`. */
+export const SERVE_HELP: string = `Usage:
+  flue serve [--port 2024] [--hostname 127.0.0.1] [--project <dir>]
+
+Serves the project's agents and workflows (docs/server.md lists the routes) and runs its dispatch worker. Prints
+"Listening on <url>" once it accepts connections. SIGTERM or SIGINT stops accepting, lets running work finish within
+the grace period, and exits 0; a second signal exits at once with status 130.
+
+Options:
+      --port <n>            port, 0 for any free one (default ${DEFAULT_PORT})
+      --hostname <host>     listen address (default 127.0.0.1); beyond loopback it needs FLUE_API_TOKEN
+      --project <dir>       project directory (default: current directory)
+      --grace-ms <ms>       how long running work may take to finish on shutdown (default 10000)
+      --routes              print the routes, agents and workflows after the URL
+  -h, --help                show this help
+
+Environment:
+  FLUE_API_TOKEN            bearer token every route but /health requires (at least 16 characters)
+`;
+
+/** What `flue serve` and `flue dev` parse from the command line. */
+export interface ServeFlags {
+  /** The port (0 for any free one). */
+  port: number;
+  /** The listen hostname. */
+  hostname: string;
+  /** The project directory. */
+  project: string;
+  /** The shutdown grace period in milliseconds, if given. */
+  graceMs?: number;
+}
+
+/**
+ * Runs `flue serve`.
+ *
+ * @param args The arguments after `serve`.
+ * @param io Where to write.
+ * @returns The exit status: 0 after a graceful shutdown.
+ */
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        port: { type: "string" },
+        hostname: { type: "string" },
+        project: { type: "string" },
+        "grace-ms": { type: "string" },
+        routes: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw usageErrorFromParseArgs(error, FLAGS);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    io.stdout(SERVE_HELP);
+    return 0;
+  }
+  const flags = checkServeFlags(values);
+  const style = styles(io.color);
+  let server;
+  try {
+    server = await serve({
+      dir: flags.project,
+      hostname: flags.hostname,
+      port: flags.port,
+      graceMs: flags.graceMs,
+      handleSignals: true,
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `Port ${flags.port} on ${flags.hostname} is in use: stop what listens there, or pick another with --port ` +
+          `(0 for any free one)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  io.stdout(`Listening on ${server.url}\n`);
+  if (values.routes) io.stdout(formatManifest(await readManifest(server.app, envToken()), style));
+
+  // serve() drains on the first signal; these listeners only tell the person what happens, and let a second signal
+  // stop at once when draining takes too long.
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) io.stderr(`${style.dim("Shutting down: letting running work finish…")}\n`);
+    else Deno.exit(130);
+  };
+  const listening: Deno.Signal[] = ["SIGTERM", "SIGINT"];
+  for (const signal of listening) Deno.addSignalListener(signal, onSignal);
+  try {
+    await server.finished;
+  } finally {
+    for (const signal of listening) Deno.removeSignalListener(signal, onSignal);
+  }
+  return 0;
+}
+
+/**
+ * Checks the flags `flue serve` and `flue dev` share, and refuses a non-loopback address without a token before any
+ * project code loads.
+ *
+ * @param values The parsed flags.
+ * @returns The checked flags.
+ * @throws {UsageError} For a bad port or grace period, or a public address without `FLUE_API_TOKEN`.
+ */
+export function checkServeFlags(
+  values: { port?: string; hostname?: string; project?: string; "grace-ms"?: string },
+): ServeFlags {
+  const port = wholeNumber(values.port, "--port", DEFAULT_PORT, 0, 65_535);
+  const hostname = values.hostname ?? "127.0.0.1";
+  if (hostname.trim() === "") throw new UsageError(`--hostname is empty: pass an address such as 127.0.0.1`);
+  try {
+    assertSafeToListen(hostname, envToken());
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+  const graceMs = values["grace-ms"] === undefined
+    ? undefined
+    : wholeNumber(values["grace-ms"], "--grace-ms", 10_000, 1, 3_600_000);
+  return { port, hostname, project: values.project ?? Deno.cwd(), graceMs };
+}
+
+function wholeNumber(raw: string | undefined, flag: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
