@@ -13,6 +13,7 @@ import { defaultAgentName, initProjectAgent, openProject } from "../project/proj
 import { findModule, loadWorkflowModule } from "../project/discover.ts";
 import { createStore } from "../store/create_store.ts";
 import { type CliIo, describeActivity, styles } from "./terminal.ts";
+import { workflowEnvironment } from "./_workflow_env.ts";
 import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
 
 const FLAGS = [
@@ -191,10 +192,11 @@ async function runWorkflowCommand(
       name,
       payload,
       id: values.id,
-      env: Deno.env.toObject(),
+      env: workflowEnvironment(Deno.env.toObject()),
       store,
       defaults: project.defaults,
       overrides,
+      telemetry: project.defaults.telemetry,
       signal,
       // A workflow's stdout is its JSON result alone; its agents' streamed text goes to stderr with the activity.
       onEvent: values.stream

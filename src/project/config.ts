@@ -36,6 +36,17 @@ const configSchema = z.strictObject({
   maxTurns: z.int().min(1).max(1000).optional(),
   typedRetries: z.int().min(0).max(1000).optional(),
   maxTaskDepth: z.int().min(0).max(32).optional(),
+  skills: z.union([z.array(z.string().min(1)), z.literal(false)]).optional(),
+  compaction: z.union([
+    z.literal(false),
+    z.strictObject({
+      enabled: z.boolean().optional(),
+      threshold: z.number().min(0.1).max(0.95).optional(),
+      keepRecent: z.int().min(0).max(1000).optional(),
+      maxToolResultChars: z.int().min(200).max(10_000_000).optional(),
+    }),
+  ]).optional(),
+  telemetry: z.union([z.literal(false), z.strictObject({ recordContent: z.boolean().optional() })]).optional(),
   store: z.union([
     z.enum(["sqlite", "memory", "postgres"]),
     z.strictObject({ kind: z.literal("sqlite"), path: z.string().min(1).optional() }),
@@ -103,6 +114,12 @@ export interface FlueConfig {
   typedRetries?: number;
   /** How deep subagent tasks may nest. */
   maxTaskDepth?: number;
+  /** The skills agents may use: names to keep, or `false` for none; all found by default. */
+  skills?: string[] | false;
+  /** Compaction settings, or `false` to turn automatic compaction off. */
+  compaction?: false | { enabled?: boolean; threshold?: number; keepRecent?: number; maxToolResultChars?: number };
+  /** Tracing settings (the tracer itself comes from OpenTelemetry), or `false` for no spans. */
+  telemetry?: false | { recordContent?: boolean };
   /** The store. */
   store?:
     | "sqlite"

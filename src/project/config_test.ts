@@ -68,3 +68,15 @@ Deno.test("loadConfig() never takes policy keys from the environment", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("parseConfig() takes skills, compaction and telemetry settings and checks their ranges", () => {
+  const config = parseConfig({
+    skills: ["triage"],
+    compaction: { threshold: 0.7, keepRecent: 4 },
+    telemetry: { recordContent: false },
+  });
+  assert.deepEqual(config.skills, ["triage"]);
+  assert.equal(parseConfig({ compaction: false }).compaction, false);
+  assert.throws(() => parseConfig({ compaction: { threshold: 2 } }), /"flue.compaction.threshold"/);
+  assert.throws(() => parseConfig({ telemetry: { tracer: "x" } }), /unknown key "tracer" in "flue.telemetry"/);
+});

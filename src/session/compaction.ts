@@ -250,7 +250,11 @@ export async function compactContext(run: CompactionRun): Promise<CompactionOutc
     signal: run.signal,
   });
   const content = summaryMessageContent(run.redact(reply.text), maxSummaryTokens * 4, summarised.length);
-  const compactedThrough = Math.max(...summarised.filter((item) => !item.isSummary).map((item) => item.seq));
+  // Items after a summary are in stored order, so the last summarised one has the highest seq it covers.
+  const compactedThrough = summarised.reduce(
+    (highest, item) => item.isSummary ? highest : Math.max(highest, item.seq),
+    -1,
+  );
   const message: CompactionMessage = { role: "user", content, compactedThrough };
   await run.save({ message, source: "compaction", operationId: run.operationId, timestamp: new Date().toISOString() });
   const messagesAfter = run.context.items.length;
