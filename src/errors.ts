@@ -83,6 +83,31 @@ export class ResultValidationError extends Error {
   }
 }
 
+/** A workflow's input did not match the `payload` schema it exports; nothing ran. */
+export class PayloadValidationError extends TypeError {
+  /** The workflow's name. */
+  readonly workflow: string;
+  /** The validation issues. */
+  readonly issues: ResultIssue[];
+
+  /**
+   * Creates the error.
+   *
+   * @param workflow The workflow's name.
+   * @param issues The validation issues.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(workflow: string, issues: ResultIssue[], options?: ErrorOptions) {
+    const summary = issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join(
+      "; ",
+    );
+    super(`Invalid payload for workflow "${workflow}": ${summary}`, options);
+    this.name = "PayloadValidationError";
+    this.workflow = workflow;
+    this.issues = issues;
+  }
+}
+
 /** A model provider request failed. */
 export class ModelError extends Error {
   /** The HTTP status, when the provider answered. */

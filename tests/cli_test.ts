@@ -222,3 +222,14 @@ Deno.test("the generated project's own tests pass", async () => {
     assert.match(text, /1 passed/);
   });
 });
+
+Deno.test("flue run exits 2 when the payload does not match the schema the workflow exports", async () => {
+  await withProject(async (dir) => {
+    const run = await runCli(["run", "summarize", "--payload", '{"txt":"typo"}'], {
+      cwd: dir,
+      config: join(dir, "deno.json"),
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /Invalid payload for workflow "summarize": text: /);
+  });
+});

@@ -6,6 +6,8 @@
  */
 
 import { newId } from "../_id.ts";
+import { PayloadValidationError } from "../errors.ts";
+import type { Schema } from "../output/schema.ts";
 import { EventBus } from "../events/event_bus.ts";
 import type { EventCallback, FlueEvent } from "../events/event_types.ts";
 import type { Store } from "../store/store.ts";
@@ -55,6 +57,11 @@ export interface FlueContext<Payload = unknown> {
 export interface WorkflowModule {
   /** Runs the workflow and returns its result (JSON-serialisable). */
   run(context: FlueContext<unknown>): unknown | Promise<unknown>;
+  /**
+   * The input's schema (`export const payload = z.object({...})`): checked before the run is recorded, so a bad
+   * payload is a `PayloadValidationError` (HTTP 422, CLI exit 2) and `ctx.payload` is the parsed value.
+   */
+  payload?: Schema;
 }
 
 /** Options of {@linkcode runWorkflow}. */
@@ -104,6 +111,7 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
     throw new TypeError(`Workflow "${options.name}" must export a function run(ctx)`);
   }
   validateTelemetryOptions(options.telemetry);
+  const payload = parsePayload(module, options);
   const runId = `workflow:${options.name}:${newId("run")}`;
   const instanceId = options.id ?? "default";
   const env = { ...options.env };
@@ -131,20 +139,20 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
     workflow: options.name,
     instanceId,
     status: "running",
-    payload: options.payload,
+    payload,
     startedAt: new Date().toISOString(),
   });
   const started = performance.now();
-  bus.emit({ type: "run_start", workflow: options.name, payload: options.payload }, correlation);
+  bus.emit({ type: "run_start", workflow: options.name, payload }, correlation);
   const context: FlueContext<unknown> = {
     id: instanceId,
     runId,
-    payload: options.payload,
+    payload,
     env,
     signal: controller.signal,
     log: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
     async init(agent, overrides = {}) {
-      const config = await agent.initialize({ id: overrides.id ?? instanceId, env, payload: options.payload });
+      const config = await agent.initialize({ id: overrides.id ?? instanceId, env, payload });
       const instance = await initWithWiring({
         ...options.defaults,
         ...config,
@@ -196,4 +204,21 @@ export async function runWorkflow(module: WorkflowModule, options: RunWorkflowOp
 function collectSecrets(options: RunWorkflowOptions): Record<string, string> {
   // ctx.env values are what the caller handed the workflow (tokens, keys): redacted from the run's events like agent env.
   return { ...options.env, ...options.defaults?.env, ...options.overrides?.env };
+}
+
+function parsePayload(module: WorkflowModule, options: RunWorkflowOptions): unknown {
+  const schema = module.payload;
+  if (schema === undefined) return options.payload;
+  if (typeof schema?.safeParse !== "function") {
+    throw new TypeError(`Workflow "${options.name}" exports a payload that is not a zod schema: use z.object({...})`);
+  }
+  const parsed = schema.safeParse(options.payload);
+  if (parsed.success) return parsed.data;
+  throw new PayloadValidationError(
+    options.name,
+    parsed.error.issues.map((issue) => ({
+      path: issue.path.map((part) => typeof part === "number" ? part : String(part)),
+      message: issue.message,
+    })),
+  );
 }

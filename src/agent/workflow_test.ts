@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { AbortError } from "../errors.ts";
+import { AbortError, PayloadValidationError } from "../errors.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import { FunctionModel } from "../model/test_models/function_model.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import { createAgent } from "./create_agent.ts";
-import { type FlueContext, runWorkflow } from "./workflow.ts";
+import { type FlueContext, runWorkflow, type WorkflowModule } from "./workflow.ts";
 
 const defaults = { model: "test", sandbox: "memory" } as const;
 
@@ -121,4 +121,31 @@ Deno.test("runWorkflow() redacts ctx.env values from the run's events, logs incl
   assert.ok(!stored.includes(secret), "the secret reached the run log");
   assert.match(stored, /REDACTED/);
   assert.ok(!JSON.stringify(await store.getRun(runId)).includes(secret), "the secret reached the run record");
+});
+
+Deno.test("runWorkflow() checks the payload against the schema a workflow exports before recording a run", async () => {
+  const store = new MemoryStore();
+  let ran = 0;
+  const module = {
+    payload: z.object({ title: z.string().min(1), count: z.coerce.number().default(1) }),
+    run(ctx: FlueContext<{ title: string; count: number }>) {
+      ran++;
+      return { title: ctx.payload.title, count: ctx.payload.count };
+    },
+  };
+  const seen: FlueEvent[] = [];
+  const bad = await runWorkflow(module as WorkflowModule, {
+    name: "typed",
+    store,
+    payload: { title: "" },
+    onEvent: (event) => seen.push(event),
+  }).catch((error) => error);
+  assert.ok(bad instanceof PayloadValidationError);
+  assert.equal(bad.workflow, "typed");
+  assert.deepEqual(bad.issues.map((issue: { path: unknown[] }) => issue.path), [["title"]]);
+  assert.match(bad.message, /Invalid payload for workflow "typed": title: /);
+  assert.equal(ran, 0);
+  assert.deepEqual(seen, [], "no run was started");
+  const { result } = await runWorkflow(module as WorkflowModule, { name: "typed", store, payload: { title: "x" } });
+  assert.deepEqual(result, { title: "x", count: 1 });
 });

@@ -38,7 +38,8 @@ export function projectFiles(source: FlueSource): Record<string, string> {
   };
 }
 
-const SERVER_TS = `// Serves this project's agents and workflows over HTTP: \`deno task serve\` (docs/server.md lists the routes).
+const SERVER_TS =
+  `// Serves this project's agents and workflows over HTTP: \`deno task serve\` (docs/server.md lists the routes).
 // Beyond 127.0.0.1 every route but /health needs FLUE_API_TOKEN, sent as "Authorization: Bearer <token>";
 // without one, only requests from this machine are answered.
 import { createProjectApp } from "flue";
@@ -48,7 +49,8 @@ const app = await createProjectApp(import.meta.dirname!, { worker: true });
 export default { fetch: app.fetch } satisfies Deno.ServeDefaultExport;
 `;
 
-const DEPLOY_MAIN_TS = `// The entry point for Deno Deploy. Set FLUE_API_TOKEN in the deployment's environment variables.
+const DEPLOY_MAIN_TS =
+  `// The entry point for Deno Deploy. Set FLUE_API_TOKEN in the deployment's environment variables.
 import server from "./server.ts";
 
 if (!Deno.env.get("FLUE_API_TOKEN")) {
@@ -140,10 +142,12 @@ const Summary = z.object({
   keywords: z.array(z.string()).describe("Up to five keywords"),
 });
 
+/** The input, checked before the run starts: a bad payload exits 2 (HTTP 422) and nothing runs. */
+export const payload = z.object({ text: z.string().min(1).describe("The text to summarise") });
+
 /** Summarises \`payload.text\`: flue run summarize --payload '{"text":"..."}' */
-export async function run(ctx: FlueContext<{ text?: string }>): Promise<z.infer<typeof Summary>> {
-  const text = ctx.payload?.text;
-  if (!text) throw new TypeError('payload.text is required: --payload \\'{"text":"..."}\\'');
+export async function run(ctx: FlueContext<z.infer<typeof payload>>): Promise<z.infer<typeof Summary>> {
+  const text = ctx.payload.text;
   const agent = await ctx.init(summarizer);
   const session = await agent.session();
   ctx.log.info("summarising", { characters: text.length });

@@ -6,16 +6,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { FlueClient } from "../client/flue_client.ts";
 import { NotFoundError } from "../errors.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import { openProject } from "../project/project.ts";
-import { envToken } from "../server/project_app.ts";
 import { RunHub } from "../server/run_hub.ts";
 import { followRun } from "../server/run_follower.ts";
 import { createStore } from "../store/create_store.ts";
 import type { Store } from "../store/store.ts";
 import { EventLineWriter } from "./_event_lines.ts";
+import { clientForUrl, explainClientError } from "./_server_client.ts";
 import { type CliIo, styles } from "./terminal.ts";
 import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
 
@@ -99,18 +98,21 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   try {
     await source.check(runId);
     const wanted = types === undefined ? undefined : new Set(types);
-    const events = values.follow
-      ? source.follow(runId, pollMs, controller.signal)
-      : source.list(runId, types);
+    const events = values.follow ? source.follow(runId, pollMs, controller.signal) : source.list(runId, types);
     for await (const event of events) {
       if (wanted === undefined || wanted.has(event.type)) print(event);
     }
-    return 0;
-  } catch (error) {
-    if (controller.signal.aborted) return 130;
-    throw error;
-  } finally {
     lines.flush();
+    return controller.signal.aborted ? 130 : 0;
+  } catch (error) {
+    // Piped into a reader that stopped early, such as `head`: nothing is wrong.
+    if (error instanceof Deno.errors.BrokenPipe) return 0;
+    if (controller.signal.aborted) {
+      lines.flush();
+      return 130;
+    }
+    throw values.url === undefined ? error : explainClientError(error, values.url);
+  } finally {
     if (values.follow) Deno.removeSignalListener("SIGINT", onInterrupt);
     await source.close();
   }
@@ -157,14 +159,7 @@ async function storeSource(dir: string): Promise<EventSource> {
 }
 
 function clientSource(url: string): EventSource {
-  let client: FlueClient;
-  try {
-    client = new FlueClient({ baseUrl: url, token: envToken() });
-  } catch (error) {
-    throw new UsageError(`--url ${(error as Error).message.replace(/^Invalid baseUrl/, "is invalid:")}`, {
-      cause: error,
-    });
-  }
+  const client = clientForUrl(url);
   return {
     async check(runId) {
       await client.getRun(runId);

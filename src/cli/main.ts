@@ -6,9 +6,14 @@
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
-import { AbortError } from "../errors.ts";
+import { AbortError, PayloadValidationError } from "../errors.ts";
+import { DEV_HELP, devCommand } from "./dev_command.ts";
 import { INIT_HELP, initCommand } from "./init_command.ts";
+import { INVOKE_HELP, invokeCommand } from "./invoke_command.ts";
+import { LOGS_HELP, logsCommand } from "./logs_command.ts";
+import { ROUTES_HELP, routesCommand } from "./routes_command.ts";
 import { RUN_HELP, runCommand } from "./run_command.ts";
+import { SERVE_HELP, serveCommand } from "./serve_command.ts";
 import { SKILL_HELP, skillCommand } from "./skill_command.ts";
 import { type CliIo, processIo, styles } from "./terminal.ts";
 import { UsageError } from "./usage_error.ts";
@@ -21,6 +26,11 @@ Usage:
   flue run --prompt <text> [options]    prompt the project's agent
   flue run <workflow> [--payload JSON]  run a workflow
   flue skill new <name>                 write .agents/skills/<name>/SKILL.md from a template
+  flue dev [--port 2024]                serve the project, reloading when its files change
+  flue serve [--port 2024]              serve the project's agents and workflows over HTTP
+  flue routes [--json]                  list the server's routes, agents and workflows
+  flue invoke <agent> <id> --message m  prompt an agent instance (in process, or --url a server)
+  flue logs <runId> [--follow]          print a workflow run's events
   flue help [command]                   show help
   flue --version                        print the version
 
@@ -32,6 +42,11 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   init: { help: INIT_HELP, run: initCommand },
   run: { help: RUN_HELP, run: runCommand },
   skill: { help: SKILL_HELP, run: skillCommand },
+  dev: { help: DEV_HELP, run: devCommand },
+  serve: { help: SERVE_HELP, run: serveCommand },
+  routes: { help: ROUTES_HELP, run: routesCommand },
+  invoke: { help: INVOKE_HELP, run: invokeCommand },
+  logs: { help: LOGS_HELP, run: logsCommand },
 };
 
 /**
@@ -67,7 +82,7 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
     if (!handler) throw unknownCommand(command);
     return await handler.run(rest, io);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof PayloadValidationError) {
       io.stderr(`${style.red("error:")} ${error.message}\n`);
       return 2;
     }

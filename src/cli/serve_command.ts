@@ -13,7 +13,7 @@ import { formatManifest, readManifest } from "./routes_command.ts";
 import { type CliIo, styles } from "./terminal.ts";
 import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
 
-const FLAGS = ["--port", "--hostname", "--project", "--grace-ms", "--routes", "--help"];
+const FLAGS = ["--port", "--hostname", "--project", "--grace-ms", "--routes", "--exit-on-stdin-close", "--help"];
 
 /** The port `flue serve` and `flue dev` listen on by default. */
 export const DEFAULT_PORT = 2024;
@@ -32,6 +32,8 @@ Options:
       --project <dir>       project directory (default: current directory)
       --grace-ms <ms>       how long running work may take to finish on shutdown (default 10000)
       --routes              print the routes, agents and workflows after the URL
+      --exit-on-stdin-close shut down when standard input closes ("flue dev" uses it so its server never
+                            outlives it, even when it is killed)
   -h, --help                show this help
 
 Environment:
@@ -70,6 +72,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
         project: { type: "string" },
         "grace-ms": { type: "string" },
         routes: { type: "boolean" },
+        "exit-on-stdin-close": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -104,6 +107,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout(`Listening on ${server.url}\n`);
   if (values.routes) io.stdout(formatManifest(await readManifest(server.app, envToken()), style));
+  if (values["exit-on-stdin-close"]) void shutDownOnStdinClose(server);
 
   // serve() drains on the first signal; these listeners only tell the person what happens, and let a second signal
   // stop at once when draining takes too long.
@@ -155,4 +159,15 @@ function wholeNumber(raw: string | undefined, flag: string, fallback: number, mi
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+async function shutDownOnStdinClose(server: { shutdown(): Promise<void> }): Promise<void> {
+  try {
+    for await (const _chunk of Deno.stdin.readable) {
+      // Nothing is read from standard input; only its end matters.
+    }
+  } catch {
+    // A broken pipe is an end too.
+  }
+  await server.shutdown();
 }
