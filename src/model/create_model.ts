@@ -21,6 +21,6 @@ export function createModel(
   spec: string | ChatModel,
   options: { env?: Record<string, string | undefined>; providers?: Record<string, Partial<ProviderSettings>> } = {},
 ): ChatModel {
-  if (typeof spec === "string" && parseModelString(spec).provider === "test") return new TestModel();
+  if (typeof spec === "string" && parseModelString(spec).provider === "test") return new TestModel({ recordCalls: 0 });
   return resolveModel(spec, options);
 }

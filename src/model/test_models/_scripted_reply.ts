@@ -142,13 +142,25 @@ export function estimateUsage(request: ModelRequest, text: string, toolCalls: re
       for (const call of message.toolCalls ?? []) inputCharacters += call.name.length + call.arguments.length;
     }
   }
-  if (request.tools.length > 0) inputCharacters += JSON.stringify(request.tools).length;
+  for (const tool of request.tools) inputCharacters += schemaCharacters(tool);
   if (request.responseFormat) inputCharacters += JSON.stringify(request.responseFormat.schema).length;
   const outputCharacters = text.length +
     toolCalls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
   const inputTokens = Math.ceil(inputCharacters / 4);
   const outputTokens = Math.ceil(outputCharacters / 4);
   return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}
+
+// Tool schemas are the same objects call after call: their size is measured once, not on every request.
+const schemaSizes = new WeakMap<object, number>();
+
+function schemaCharacters(tool: object): number {
+  let size = schemaSizes.get(tool);
+  if (size === undefined) {
+    size = JSON.stringify(tool).length + 1;
+    schemaSizes.set(tool, size);
+  }
+  return size;
 }
 
 function wordChunks(text: string): string[] {

@@ -41,6 +41,11 @@ export interface TestModelOptions {
    * Set a small one (from 1,000) to test compaction.
    */
   contextWindow?: number;
+  /**
+   * How many of the most recent requests {@linkcode TestModel.calls} keeps; all of them by default. A long-running
+   * server on the `test` model keeps none (its `calls` would otherwise grow with every request it answers).
+   */
+  recordCalls?: number;
 }
 
 /**
@@ -78,6 +83,8 @@ export class TestModel implements ChatModel {
   #script: readonly TestStep[] | undefined;
   #nextStep = 0;
   #calls: ModelRequest[] = [];
+  #callCount = 0;
+  readonly #recordCalls: number;
   #toolCallCount = 0;
 
   /**
@@ -93,13 +100,18 @@ export class TestModel implements ChatModel {
     this.id = options.id ?? "test";
     if (options.contextWindow !== undefined) assertContextWindow(options.contextWindow, "TestModel");
     this.contextWindow = options.contextWindow ?? TEST_CONTEXT_WINDOW;
+    const recordCalls = options.recordCalls ?? Infinity;
+    if (!(recordCalls >= 0) || (Number.isFinite(recordCalls) && !Number.isInteger(recordCalls))) {
+      throw new TypeError(`Invalid TestModel recordCalls ${recordCalls}: use a whole number from 0`);
+    }
+    this.#recordCalls = recordCalls;
     if (options.script !== undefined) {
       if (!Array.isArray(options.script)) throw new TypeError("Invalid TestModel script: expected an array of steps");
       this.#script = Object.freeze(options.script.map((step, index) => checkStep(step, index)));
     }
   }
 
-  /** Every request so far, oldest first, copied when it arrived. */
+  /** The requests so far (the most recent `recordCalls` of them), oldest first, copied when they arrived. */
   get calls(): readonly ModelRequest[] {
     return this.#calls;
   }
@@ -118,8 +130,11 @@ export class TestModel implements ChatModel {
    * @throws {AbortError} When the request's signal aborts.
    */
   async complete(request: ModelRequest): Promise<ModelReply> {
-    this.#calls.push(snapshotRequest(request));
-    const callNumber = this.#calls.length;
+    const callNumber = ++this.#callCount;
+    if (this.#recordCalls > 0) {
+      this.#calls.push(snapshotRequest(request));
+      if (this.#calls.length > this.#recordCalls) this.#calls.shift();
+    }
     throwIfAborted(request.signal);
     let reply: TestReply;
     if (this.#script === undefined) {

@@ -4,6 +4,7 @@ import { AbortError } from "../../errors.ts";
 import type { ModelRequest, ToolSchema } from "../chat_model.ts";
 import type { Message } from "../message.ts";
 import { TestModel } from "./test_model.ts";
+import { createModel } from "../create_model.ts";
 
 function request(messages: Message[], extra: Partial<ModelRequest> = {}): ModelRequest {
   return { messages, tools: [], signal: new AbortController().signal, ...extra };
@@ -251,4 +252,24 @@ Deno.test("TestModel estimates usage as characters / 4, rounded up", async () =>
   const reply = await model.complete(request([{ role: "system", content: "123" }, user("1234567")]));
   assert.deepEqual(reply.usage, { inputTokens: 3, outputTokens: 3, totalTokens: 6 });
   assert.equal(reply.model, "test:custom");
+});
+
+Deno.test("TestModel keeps only the most recent recordCalls requests, and none for the built-in test model", async () => {
+  const model = new TestModel({ recordCalls: 2 });
+  for (const text of ["one", "two", "three"]) {
+    await model.complete({
+      messages: [{ role: "user", content: text }],
+      tools: [],
+      signal: new AbortController().signal,
+    });
+  }
+  assert.deepEqual(model.calls.map((call) => call.messages[0].content), ["two", "three"]);
+  assert.throws(() => new TestModel({ recordCalls: -1 }), /Invalid TestModel recordCalls -1/);
+  const builtIn = createModel("test", { env: {} }) as TestModel;
+  await builtIn.complete({
+    messages: [{ role: "user", content: "x" }],
+    tools: [],
+    signal: new AbortController().signal,
+  });
+  assert.equal(builtIn.calls.length, 0);
 });
