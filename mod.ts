@@ -38,6 +38,7 @@ export { runWorkflow } from "./src/agent/workflow.ts";
 export { dispatch } from "./src/agent/dispatch.ts";
 export type { DispatchRequest, DispatchResult } from "./src/agent/dispatch.ts";
 export { DispatchWorker } from "./src/agent/dispatch_worker.ts";
+export { currentDispatch } from "./src/agent/current_dispatch.ts";
 export type { DispatchBackoff, DispatchSettlement, DispatchWorkerOptions } from "./src/agent/dispatch_worker.ts";
 export type { AgentResolver } from "./src/agent/agent_resolver.ts";
 export { AgentPool } from "./src/agent/agent_pool.ts";
@@ -48,6 +49,7 @@ export type {
   CreateAppOptions,
   FlueApp,
   FlueAppExtras,
+  MountableApp,
   WebhookMountContext,
 } from "./src/server/app.ts";
 export { createProjectApp } from "./src/server/project_app.ts";
@@ -56,6 +58,18 @@ export { serve } from "./src/server/serve.ts";
 export type { FlueServer, ServeOptions } from "./src/server/serve.ts";
 export type { ErrorBody, ErrorEnvelope } from "./src/server/errors.ts";
 export type { RouteInfo } from "./src/server/route_table.ts";
+export { webhookRoutes } from "./src/server/webhooks/webhook_routes.ts";
+export type { WebhookDispatchContext, WebhookRoutesOptions } from "./src/server/webhooks/webhook_routes.ts";
+export type { WebhookDefinition, WebhookDelivery, WebhookReply } from "./src/server/webhooks/webhook_config.ts";
+export { verifySignature } from "./src/server/webhooks/signatures.ts";
+export type {
+  Verification,
+  VerificationFailure,
+  VerifyOptions,
+  WebhookVerifier,
+} from "./src/server/webhooks/signatures.ts";
+export { replyTool } from "./src/server/webhooks/reply_tool.ts";
+export type { ReplyInput, ReplyToolOptions } from "./src/server/webhooks/reply_tool.ts";
 export { FlueClient } from "./src/client/flue_client.ts";
 export type {
   ClientEventStream,

@@ -152,12 +152,16 @@ export class AgentPool implements AgentResolver {
         new NotFoundError(
           "agent",
           name,
-          `No agent named "${name}": ${known.length ? `known agents are ${known.join(", ")}` : "no agents are declared"}`,
+          `No agent named "${name}": ${
+            known.length ? `known agents are ${known.join(", ")}` : "no agents are declared"
+          }`,
         ),
       );
     }
     if (typeof id !== "string" || id === "" || id.length > MAX_INSTANCE_ID_LENGTH) {
-      return Promise.reject(new TypeError(`Invalid instance id "${id}": use 1 to ${MAX_INSTANCE_ID_LENGTH} characters`));
+      return Promise.reject(
+        new TypeError(`Invalid instance id "${id}": use 1 to ${MAX_INSTANCE_ID_LENGTH} characters`),
+      );
     }
     const key = JSON.stringify([name, id]);
     const existing = this.#entries.get(key);

@@ -60,7 +60,11 @@ Deno.test("AgentPool keeps a busy instance over its bound and closes idle ones l
     await blocked;
     return "done";
   });
-  const pool = new AgentPool({ agents: { slow: { model, sandbox: "memory" } }, store: new MemoryStore(), maxInstances: 1 });
+  const pool = new AgentPool({
+    agents: { slow: { model, sandbox: "memory" } },
+    store: new MemoryStore(),
+    maxInstances: 1,
+  });
   const busy = await pool.getAgent("slow", "busy");
   const call = (await busy.session()).prompt("wait");
   await new Promise((resolve) => setTimeout(resolve, 5));

@@ -11,6 +11,7 @@ import { DispatchWorker, type DispatchWorkerOptions } from "../agent/dispatch_wo
 import type { WorkflowModule } from "../agent/workflow.ts";
 import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
+import { addSignalListener, removeSignalListener } from "./_signals.ts";
 import { assertValidToken, authentication } from "./auth.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import { bodySizeLimit, DEFAULT_BODY_LIMIT } from "./request_body.ts";
@@ -66,10 +67,11 @@ export interface CreateAppOptions {
    * Verified webhooks, mounted at `/webhooks`. They authenticate by signature, so the bearer token does not apply
    * to them.
    */
-  webhooks?: (context: WebhookMountContext) => Hono;
+  webhooks?: (context: WebhookMountContext) => MountableApp;
   /**
    * Run a dispatch worker in this app: it handles `/dispatch` inputs with the app's agents, wakes at each dispatch,
-   * and drains on `close()`. `true`, or worker settings; off by default (`serve()` turns it on).
+   * and drains on `close()` and on SIGTERM (which also closes the app). `true`, or worker settings; off by default
+   * (`serve()` turns it on).
    */
   worker?: boolean | Omit<DispatchWorkerOptions, "store" | "agents">;
   /** Called when a dispatch is admitted or replayed (after the app's own worker, if any, is woken). */
@@ -107,8 +109,41 @@ export interface FlueAppExtras {
   close(options?: CloseAppOptions): Promise<void>;
 }
 
-/** The app `createApp` returns: a Hono app (serve `app.fetch`, mount it with `route`) with {@linkcode FlueAppExtras}. */
-export type FlueApp = Hono & FlueAppExtras;
+/**
+ * The app `createApp` returns. At run time it is a Hono app; its type names only what Flue promises: `fetch` for
+ * `Deno.serve`, `deno serve` (`export default { fetch }`) or mounting (`parent.mount("/flue", app.fetch)`), and
+ * `request` for in-process calls.
+ */
+export interface FlueApp extends FlueAppExtras {
+  /**
+   * Answers a request.
+   *
+   * @param request The request.
+   * @param info `Deno.serve`'s connection info; without a token, requests from non-loopback addresses are refused.
+   * @returns The response.
+   */
+  fetch(request: Request, info?: Deno.ServeHandlerInfo): Response | Promise<Response>;
+  /**
+   * Answers a request made in process, such as `app.request("/agents")`.
+   *
+   * @param input A path, URL or request.
+   * @param init Request options.
+   * @returns The response.
+   */
+  request(input: string | URL | Request, init?: RequestInit): Response | Promise<Response>;
+}
+
+/** Something with a `fetch` handler, such as a Hono app; what the `webhooks` option mounts. */
+export interface MountableApp {
+  /**
+   * Answers a request.
+   *
+   * @param request The request.
+   * @param env Platform bindings, passed through.
+   * @returns The response.
+   */
+  fetch(request: Request, env?: unknown): Response | Promise<Response>;
+}
 
 const WEBHOOK_ROUTE: RouteInfo = {
   method: "POST",
@@ -204,7 +239,10 @@ export function createApp(options: CreateAppOptions): FlueApp {
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
   if (options.webhooks) {
-    app.route("/webhooks", options.webhooks({ store: options.store, agents, onDispatch: ctx.onDispatch }));
+    const webhooks = options.webhooks({ store: options.store, agents, onDispatch: ctx.onDispatch });
+    // A Hono sub-app joins this app's routing, so its errors get the same envelope; anything else is mounted.
+    if (webhooks instanceof Hono) app.route("/webhooks", webhooks);
+    else app.mount("/webhooks", (request, env) => webhooks.fetch(request, env));
   }
   // Registered last, so they only answer a known path asked with a method it does not serve.
   for (const [path, methods] of methodsByPath(routes)) {
@@ -233,8 +271,17 @@ export function createApp(options: CreateAppOptions): FlueApp {
       return closing;
     },
   };
-  worker?.start();
-  return Object.assign(app, extras);
+  if (worker) {
+    worker.start();
+    // A worker keeps the process alive. `deno serve` stops its HTTP server on SIGTERM and then waits for the event
+    // loop, so the app drains and closes on SIGTERM too; otherwise the process would never exit.
+    // Read `close` at signal time: `createProjectApp` wraps it to close its store as well.
+    const onSigterm = () => void (app as unknown as FlueAppExtras).close();
+    if (addSignalListener("SIGTERM", onSigterm)) {
+      shutdown.signal.addEventListener("abort", () => removeSignalListener("SIGTERM", onSigterm), { once: true });
+    }
+  }
+  return Object.assign(app, extras) as FlueApp;
 }
 
 function positive(value: number, name: string): number {

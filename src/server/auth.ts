@@ -1,7 +1,9 @@
 /**
  * Bearer-token authentication. With a token configured, every route but `/health` needs it, on any address. Without
  * one, `serve()` refuses to listen beyond loopback, and a request that nevertheless arrives from a non-loopback
- * address (a module served by `deno serve` on `0.0.0.0`, or on Deno Deploy) is refused: deny by default.
+ * address (a module served by `deno serve` on `0.0.0.0`, or on Deno Deploy) is refused: deny by default. A request
+ * without a token must also be addressed to this machine (`Host`) and, when a browser sent it, come from a page of
+ * this machine (`Origin`), so other web sites cannot drive the server through the user's browser.
  *
  * @module
  */
@@ -84,6 +86,7 @@ export function authentication(token: string | undefined, publicPrefixes: readon
           "This server has no API token, so it only answers requests from this machine: set FLUE_API_TOKEN",
         );
       }
+      refuseBrowserFromElsewhere(c.req.header("host"), c.req.header("origin"));
       return await next();
     }
     const presented = presentedToken(c.req.header("authorization"), c.req.header("sec-websocket-protocol"));
@@ -99,6 +102,54 @@ export function authentication(token: string | undefined, publicPrefixes: readon
     }
     await next();
   };
+}
+
+/**
+ * A loopback address is not proof that this machine's user sent the request: any web page in their browser can
+ * reach it. Without a token, a page could post a form (a "simple" request, no preflight: CSRF), open a WebSocket
+ * (WebSockets ignore CORS), or rebind its own host name to 127.0.0.1 and read the answers (DNS rebinding). Browsers
+ * always name the host they think they talk to, and the page's origin on every cross-origin request and WebSocket,
+ * so both must be this machine. A reverse proxy on this machine forwarding outside requests is refused the same
+ * way: give the server a token.
+ */
+function refuseBrowserFromElsewhere(host: string | undefined, origin: string | undefined): void {
+  if (host !== undefined && !isLocalHostName(hostnameOf(host))) {
+    throw new HttpError(
+      403,
+      "forbidden_host",
+      `This server has no API token, so it only answers requests addressed to this machine, not to ${
+        JSON.stringify(host.slice(0, 100))
+      }: use http://127.0.0.1 or http://localhost, or set FLUE_API_TOKEN`,
+    );
+  }
+  if (origin !== undefined && !isLocalOrigin(origin)) {
+    throw new HttpError(
+      403,
+      "forbidden_origin",
+      `This server has no API token, so it refuses requests from web pages of other sites (origin ${
+        JSON.stringify(origin.slice(0, 100))
+      }): set FLUE_API_TOKEN to call it from a browser`,
+    );
+  }
+}
+
+function isLocalHostName(hostname: string): boolean {
+  return isLoopbackHostname(hostname) || hostname.toLowerCase().endsWith(".localhost");
+}
+
+function isLocalOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === "http:" || url.protocol === "https:") && isLocalHostName(url.hostname);
+  } catch {
+    return false; // "null" (a sandboxed frame or a file) and anything unparsable
+  }
+}
+
+function hostnameOf(host: string): string {
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(host);
+  if (bracketed) return bracketed[1];
+  return host.includes(":") && host.indexOf(":") === host.lastIndexOf(":") ? host.slice(0, host.indexOf(":")) : host;
 }
 
 function presentedToken(authorization: string | undefined, protocols: string | undefined): string | undefined {

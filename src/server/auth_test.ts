@@ -58,7 +58,9 @@ Deno.test("without a token, requests from beyond loopback are refused and loopba
 });
 
 Deno.test("a server on all interfaces without a token refuses a client on a non-loopback address", async () => {
-  const address = Deno.networkInterfaces().find((entry) => entry.family === "IPv4" && !isLoopbackHostname(entry.address));
+  const address = Deno.networkInterfaces().find((entry) =>
+    entry.family === "IPv4" && !isLoopbackHostname(entry.address)
+  );
   if (!address) return; // no non-loopback interface on this machine
   const app = createApp({ agents, store: new MemoryStore() });
   const server = Deno.serve({ hostname: "0.0.0.0", port: 0, onListen() {} }, app.fetch);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { addSignalListener, removeSignalListener } from "./_signals.ts";
 import type { FlueApp } from "./app.ts";
 import { assertSafeToListen, assertValidToken } from "./auth.ts";
 import { createProjectApp, envToken, type ProjectAppOptions } from "./project_app.ts";
@@ -100,14 +101,14 @@ export async function serve(options: ServeOptions = {}): Promise<FlueServer> {
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
-      for (const signal of signals) removeSignal(signal, onSignal);
+      for (const signal of signals) removeSignalListener(signal, onSignal);
       // The app ends streams and sockets first, so the server's wait for open requests can finish.
       await Promise.all([app.close({ graceMs }), server.shutdown()]);
     })();
     return stopping;
   };
   const onSignal = () => void shutdown();
-  for (const signal of signals) addSignal(signal, onSignal);
+  for (const signal of signals) addSignalListener(signal, onSignal);
   signal?.addEventListener("abort", onSignal, { once: true });
   if (signal?.aborted) onSignal();
 
@@ -119,21 +120,4 @@ export async function serve(options: ServeOptions = {}): Promise<FlueServer> {
     finished: server.finished.then(() => stopping),
     shutdown,
   };
-}
-
-// Signal listeners are not available everywhere (Windows lacks SIGTERM; Deno Deploy has none): serve without them.
-function addSignal(signal: Deno.Signal, handler: () => void): void {
-  try {
-    Deno.addSignalListener(signal, handler);
-  } catch {
-    // not supported here
-  }
-}
-
-function removeSignal(signal: Deno.Signal, handler: () => void): void {
-  try {
-    Deno.removeSignalListener(signal, handler);
-  } catch {
-    // not supported here
-  }
 }

@@ -24,7 +24,10 @@ export default createAgent(() => ({
 `,
   );
   await Deno.mkdir(join(dir, "workflows"));
-  await Deno.writeTextFile(join(dir, "workflows", "echo.ts"), `export function run(ctx) { return { echo: ctx.payload }; }\n`);
+  await Deno.writeTextFile(
+    join(dir, "workflows", "echo.ts"),
+    `export function run(ctx) { return { echo: ctx.payload }; }\n`,
+  );
 }
 
 async function readLine(reader: ReadableStreamDefaultReader<string>, state: { buffer: string }): Promise<string> {

@@ -75,7 +75,14 @@ export function agentRoutes(app: Hono, ctx: ServerContext): void {
   });
 }
 
-function target(c: Context, ctx: ServerContext): { name: string; id: string } {
+/**
+ * Reads the agent name and instance id of an `/agents/:name/:id...` route.
+ *
+ * @param c The request context.
+ * @param ctx The shared server state.
+ * @returns The name of a served agent and a valid instance id.
+ */
+export function target(c: Context, ctx: ServerContext): { name: string; id: string } {
   const name = c.req.param("name") ?? "";
   if (!ctx.agents.has(name)) {
     const known = ctx.agents.agentNames();

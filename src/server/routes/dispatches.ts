@@ -7,12 +7,12 @@
 
 import type { Context, Hono } from "hono";
 import { dispatch } from "../../agent/dispatch.ts";
-import { NotFoundError } from "../../errors.ts";
 import type { DispatchQuery, DispatchRecord, DispatchStatus } from "../../store/dispatch_queue.ts";
 import { HttpError, invalidRequest } from "../errors.ts";
 import { checkName, readJsonBody, readPromptInput } from "../request_body.ts";
 import type { ServerContext } from "../server_context.ts";
 import { integerParam } from "./_query.ts";
+import { target } from "./agents.ts";
 
 const STATUSES: readonly DispatchStatus[] = ["accepted", "running", "failed", "done", "dead"];
 
@@ -24,9 +24,7 @@ const STATUSES: readonly DispatchStatus[] = ["accepted", "running", "failed", "d
  */
 export function dispatchRoutes(app: Hono, ctx: ServerContext): void {
   app.post("/agents/:name/:id/dispatch", async (c) => {
-    const name = c.req.param("name");
-    if (!ctx.agents.has(name)) throw new NotFoundError("agent", name, `No agent named "${name}"`);
-    const id = checkName(c.req.param("id"), "instance id");
+    const { name, id } = target(c, ctx);
     const { message, session } = readPromptInput(await readJsonBody(c, true));
     const idempotencyKey = c.req.header("idempotency-key");
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {

@@ -7,7 +7,7 @@
 
 import { Hono } from "hono";
 import { dispatch } from "../../agent/dispatch.ts";
-import type { WebhookMountContext } from "../app.ts";
+import type { CreateAppOptions } from "../app.ts";
 import { HttpError } from "../errors.ts";
 import { defaultMessage, eventOf, parsePayload } from "./_webhook_payload.ts";
 import { verifySignature } from "./signatures.ts";
@@ -64,7 +64,7 @@ export type WebhookDispatchContext = {
 export function webhookRoutes(
   webhooks: Readonly<Record<string, WebhookDefinition>>,
   options: WebhookRoutesOptions = {},
-): (context: WebhookMountContext) => Hono {
+): NonNullable<CreateAppOptions["webhooks"]> {
   checkWebhookDefinitions(webhooks);
   const getEnv = options.getEnv ?? ((name: string) => Deno.env.get(name));
   return (context) => {

@@ -28,7 +28,7 @@ async function withServer(
   const store = new MemoryStore();
   const app = createApp({
     store,
-    agents: { assistant: { model: "test", sandbox: "memory", tools: [replyTool()] } },
+    agents: { assistant: { model: "test", sandbox: "memory", tools: [replyTool({ getEnv })] } },
     webhooks: webhookRoutes(webhooks, { getEnv }),
     worker: worker ? { pollMs: 20 } : false,
   });
@@ -274,7 +274,11 @@ Deno.test("the reply tool posts the agent's answer to the delivery's reply targe
       );
       assert.equal(response.status, 202);
       const { dispatchId } = await response.json();
-      const reply = await received.promise;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("The receiver got no reply within 20 s")), 20_000);
+      });
+      const reply = await Promise.race([received.promise, timeout]).finally(() => clearTimeout(timer));
       assert.deepEqual(reply.body, { response_type: "in_channel", text: "Build 42 is green" });
       assert.equal(reply.authorization, "Bearer reply-token-value");
       // The reply target lives in the dispatch, never in the history the model reads.
