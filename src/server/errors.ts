@@ -8,7 +8,14 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AbortError, ModelError, NotFoundError, PolicyDeniedError, ResultValidationError } from "../errors.ts";
+import {
+  AbortError,
+  ModelError,
+  NotFoundError,
+  PayloadValidationError,
+  PolicyDeniedError,
+  ResultValidationError,
+} from "../errors.ts";
 import type { Redactor } from "../telemetry/redactor.ts";
 
 /** The body of every error response and of WebSocket `error` frames. */
@@ -96,6 +103,11 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof ResultValidationError) {
     return new HttpError(422, "result_validation_failed", error.message, {
       details: { issues: error.issues, attempts: error.attempts },
+    });
+  }
+  if (error instanceof PayloadValidationError) {
+    return new HttpError(422, "invalid_payload", error.message, {
+      details: { workflow: error.workflow, issues: error.issues },
     });
   }
   if (error instanceof PolicyDeniedError) {

@@ -248,3 +248,37 @@ Deno.test("GET /runs/:id/stream follows a run that another process is executing 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("POST /workflows/:name answers 422 invalid_payload, before any run, when the payload breaks the schema", async () => {
+  const typed = {
+    payload: z.object({ text: z.string().min(1) }),
+    run: (ctx: FlueContext<{ text: string }>) => ({ length: ctx.payload.text.length }),
+  };
+  const server = startTestServer({ workflows: { typed } });
+  try {
+    const refused = await server.request("/workflows/typed?wait=result", { method: "POST", json: { txt: "x" } });
+    assert.equal(refused.status, 422);
+    const { error } = await refused.json();
+    assert.equal(error.type, "invalid_payload");
+    assert.deepEqual(error.details.issues.map((issue: { path: string[] }) => issue.path), [["text"]]);
+    const started = await server.request("/workflows/typed", { method: "POST", json: {} });
+    assert.equal(started.status, 422);
+    await started.body?.cancel();
+    const ok = await server.request("/workflows/typed?wait=result", { method: "POST", json: { text: "four" } });
+    assert.deepEqual((await ok.json()).result, { length: 4 });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("POST /workflows/:name?wait=result answers the stored, redacted result", async () => {
+  const leaky = { run: (ctx: FlueContext<unknown>) => ({ token: ctx.env.DEPLOY_TOKEN }) };
+  const server = startTestServer({ workflows: { leaky }, env: { DEPLOY_TOKEN: "srv-secret-4be1f0" } });
+  try {
+    const body = await (await server.request("/workflows/leaky?wait=result", { method: "POST" })).text();
+    assert.ok(!body.includes("srv-secret-4be1f0"), body);
+    assert.match(body, /REDACTED/);
+  } finally {
+    await server.close();
+  }
+});

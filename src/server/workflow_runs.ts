@@ -100,6 +100,7 @@ export class WorkflowRunner {
         env: { ...this.#options.env },
         store: this.#options.store,
         defaults: this.#options.defaults,
+        telemetry: this.#options.defaults?.telemetry,
         signal: controller.signal,
         onEvent: (event) => {
           hub.publish(event);

@@ -43,8 +43,10 @@ export function workflowRoutes(app: Hono, ctx: ServerContext): void {
       return c.json({ runId: run.runId }, 202, headers);
     }
     try {
-      const { result } = await run.done;
-      return c.json({ result, runId: run.runId }, 200, headers);
+      await run.done;
+      // The stored record's result, which is redacted of the run's secrets like its events, not the raw return value.
+      const record = await ctx.store.getRun(run.runId);
+      return c.json({ result: record?.result, runId: run.runId }, 200, headers);
     } catch (error) {
       throw await workflowFailure(ctx.store, run.runId, error, headers);
     }
