@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, sep as SEP } from "node:path";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { WORKSPACE_ALIAS } from "../sandbox/workspace_paths.ts";
 import type { Redactor } from "../telemetry/redactor.ts";
@@ -128,6 +128,7 @@ function readProjectInstructions(projectDir: string): InstructionFile | undefine
   for (const name of INSTRUCTION_FILES) {
     const path = join(projectDir, name);
     try {
+      if (Deno.lstatSync(path).isSymlink) assertInsideProject(path, projectDir);
       return toInstructionFile(name, Deno.readTextFileSync(path));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) continue;
@@ -135,6 +136,18 @@ function readProjectInstructions(projectDir: string): InstructionFile | undefine
     }
   }
   return undefined;
+}
+
+// A repository the agent is pointed at can plant `AGENTS.md -> ~/.ssh/id_rsa`: the file would go to the model provider.
+function assertInsideProject(path: string, projectDir: string): void {
+  const target = Deno.realPathSync(path);
+  const root = Deno.realPathSync(projectDir);
+  if (target !== root && !target.startsWith(`${root}${SEP}`)) {
+    throw new Error(
+      `it is a link to "${target}", outside the project directory; instruction files must stay inside the project, ` +
+        `so copy the file instead of linking to it`,
+    );
+  }
 }
 
 async function readWorkspaceInstructions(

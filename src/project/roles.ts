@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, sep as SEP } from "node:path";
 import { z } from "zod";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import { parseModelString } from "../model/model_string.ts";
@@ -162,7 +162,7 @@ export async function loadRoles(
   definitions: Readonly<Record<string, RoleDefinition>> = {},
 ): Promise<RoleCatalog> {
   const roles = new Map<string, Role>();
-  for (const role of await readRoleFiles(join(projectDir, ROLES_DIR))) roles.set(role.name, role);
+  for (const role of await readRoleFiles(projectDir)) roles.set(role.name, role);
   for (const [name, definition] of Object.entries(definitions)) {
     const role = roleFromDefinition(name, definition);
     const file = roles.get(name);
@@ -270,11 +270,14 @@ export function roleFromDefinition(name: string, definition: RoleDefinition): Ro
   };
 }
 
-async function readRoleFiles(dir: string): Promise<Role[]> {
+async function readRoleFiles(projectDir: string): Promise<Role[]> {
+  const dir = join(projectDir, ROLES_DIR);
   const names: string[] = [];
+  const links = new Set<string>();
   try {
     for await (const entry of Deno.readDir(dir)) {
       if ((entry.isFile || entry.isSymlink) && entry.name.endsWith(".md")) names.push(entry.name);
+      if (entry.isSymlink) links.add(entry.name);
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
@@ -283,7 +286,20 @@ async function readRoleFiles(dir: string): Promise<Role[]> {
   const roles: Role[] = [];
   for (const name of names.sort()) {
     const file = join(dir, name);
+    if (links.has(name)) await assertLinkInsideProject(file, projectDir);
     roles.push(parseRoleFile(await Deno.readTextFile(file), file));
   }
   return roles;
+}
+
+// A role's body goes into the system prompt: a link planted by a repository must not bring in a file from elsewhere.
+async function assertLinkInsideProject(file: string, projectDir: string): Promise<void> {
+  const root = await Deno.realPath(projectDir);
+  const target = await Deno.realPath(file).catch(() => undefined);
+  if (target !== undefined && !target.startsWith(`${root}${SEP}`)) {
+    throw new TypeError(
+      `Invalid role file "${file}": it is a link to "${target}", outside the project directory; role files must ` +
+        `stay inside the project, so copy the file instead of linking to it`,
+    );
+  }
 }

@@ -48,11 +48,43 @@ export async function readJsonBody(c: Context, required: boolean): Promise<unkno
       `Unsupported content type "${contentType}": send the body as JSON with "Content-Type: application/json"`,
     );
   }
+  const depth = nestingDepth(text);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new HttpError(
+      400,
+      "invalid_json",
+      `The body nests ${depth} levels deep; the limit is ${MAX_JSON_DEPTH} levels of arrays and objects`,
+    );
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, "invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+const MAX_JSON_DEPTH = 100;
+
+// The deepest nesting of arrays and objects, outside strings. Checked before parsing: a body deep enough to overflow
+// the stack when it is later stored or serialised would otherwise pass the size cap.
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index++; // backslash: skip the escaped character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x7b || code === 0x5b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 /**
@@ -81,6 +113,12 @@ const MAX_NAME_LENGTH = 256;
 export function checkName(value: unknown, what: string): string {
   if (typeof value !== "string" || value === "" || value.length > MAX_NAME_LENGTH) {
     throw invalidRequest(`Invalid ${what} ${JSON.stringify(value)}: use 1 to ${MAX_NAME_LENGTH} characters`);
+  }
+  // Control characters are refused here rather than by a store, and never reach a log line where a newline could
+  // forge an entry.
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw invalidRequest(`Invalid ${what} ${JSON.stringify(value)}: control characters are not allowed`);
   }
   return value;
 }

@@ -19,6 +19,7 @@ import { resultInstructions } from "../output/result_instructions.ts";
 import { runTypedCall } from "../output/typed_call.ts";
 import type { ShellResult } from "../sandbox/sandbox.ts";
 import type { Redactor } from "../telemetry/redactor.ts";
+import { DeltaRedactor } from "../telemetry/delta_redactor.ts";
 import type { EntrySource, HistoryEntry, SessionKey, Store } from "../store/store.ts";
 import type { FlueTool } from "../tools/tool.ts";
 import type { CallHandle } from "./call_handle.ts";
@@ -432,6 +433,9 @@ export class FlueSession implements Session {
     allowedTools?: readonly string[],
   ): Promise<{ text: string; usage: ReturnType<typeof emptyUsage>; model: string }> {
     const runtime = this.#runtime;
+    // The caller's message may quote a secret (a task prompt, an HTTP request): model and history get it redacted.
+    input = input.map((item) => ({ ...item, message: runtime.redactor.redact(item.message) }));
+    const deltas = new DeltaRedactor(runtime.redactor);
     const { model, thinkingLevel, role } = this.#callSettings(options);
     const sandbox = withGrantedEnv(this.#sandbox, this.#grantedSecrets(options.secrets));
     let tools = [...runtime.tools(sandbox), ...(options.tools ?? [])];
@@ -464,7 +468,7 @@ export class FlueSession implements Session {
       signal: scope.signal,
       emit: (payload) => {
         guarded.observe(payload);
-        scope.emit(payload);
+        for (const redacted of deltas.redact(payload)) scope.emit(redacted);
       },
       commit: async (turnMessages) => {
         const timestamp = new Date().toISOString();
@@ -485,8 +489,10 @@ export class FlueSession implements Session {
       },
       onContextOverflow: () => guarded.overflowed(),
     });
+    for (const redacted of deltas.flush()) scope.emit(redacted);
     addUsage(result.usage, guarded.usage);
-    return result;
+    // The answer goes back to callers, HTTP clients and dispatch records: a secret the model wrote does not.
+    return { ...result, text: runtime.redactor.redactText(result.text) };
   }
 
   /** What compaction needs from an operation: its model, events, signal, and a way to store the summary. */

@@ -44,6 +44,29 @@ export class Redactor {
   }
 
   /**
+   * How many characters at the end of a text could be the start of a secret that the text continuing would complete;
+   * a stream of text holds them back (see `delta_redactor.ts`).
+   *
+   * @param text Text already redacted.
+   * @returns The length of the longest end of `text` that is a shorter start of a secret value; 0 when none is.
+   */
+  secretPrefixLength(text: string): number {
+    let longest = 0;
+    for (const [, value] of this.#secrets) {
+      // Candidate starts are the places holding the secret's first character, tried from the longest end.
+      let start = text.indexOf(value[0], Math.max(0, text.length - value.length + 1));
+      while (start !== -1 && text.length - start > longest) {
+        if (value.startsWith(text.slice(start))) {
+          longest = text.length - start;
+          break;
+        }
+        start = text.indexOf(value[0], start + 1);
+      }
+    }
+    return longest;
+  }
+
+  /**
    * Redacts every string inside a JSON-like value, returning a copy only where something changed.
    *
    * @param value Any value.

@@ -65,7 +65,7 @@ export function dispatchRoutes(app: Hono, ctx: ServerContext): void {
   app.get("/dispatches/:dispatchId", async (c) => c.json(publicRecord(await findDispatch(c, ctx))));
 
   app.post("/dispatches/:dispatchId/replay", async (c) => {
-    const dispatchId = c.req.param("dispatchId");
+    const dispatchId = checkName(c.req.param("dispatchId"), "dispatch id");
     const record = await ctx.store.replayDispatch(dispatchId);
     if (!record) {
       const existing = await ctx.store.getDispatch(dispatchId);
@@ -83,7 +83,7 @@ export function dispatchRoutes(app: Hono, ctx: ServerContext): void {
 }
 
 async function findDispatch(c: Context, ctx: ServerContext): Promise<DispatchRecord> {
-  const dispatchId = c.req.param("dispatchId") ?? "";
+  const dispatchId = checkName(c.req.param("dispatchId") ?? "", "dispatch id");
   const record = await ctx.store.getDispatch(dispatchId);
   if (!record) throw notFound(dispatchId);
   return record;

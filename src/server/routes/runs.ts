@@ -63,6 +63,8 @@ export function runRoutes(app: Hono, ctx: ServerContext): void {
 
 async function findRun(c: Context, ctx: ServerContext): Promise<RunRecord> {
   const runId = c.req.param("id") ?? "";
+  // deno-lint-ignore no-control-regex -- control characters are never part of a run id
+  if (/[\u0000-\u001f\u007f]/.test(runId)) throw invalidRunId(runId);
   const run = runId.length <= 512 ? await ctx.store.getRun(runId) : undefined;
   if (!run) {
     throw new HttpError(404, "run_not_found", `No run with id "${runId}"`, { details: { kind: "run", name: runId } });
@@ -85,4 +87,12 @@ function eventTypes(text: string | undefined): string[] | undefined {
     );
   }
   return types;
+}
+
+function invalidRunId(runId: string): HttpError {
+  return new HttpError(
+    400,
+    "invalid_request",
+    `Invalid run id ${JSON.stringify(runId)}: control characters are not allowed`,
+  );
 }
