@@ -37,10 +37,10 @@ import { type CallSettings, resolveCallSettings } from "./call_settings.ts";
 import {
   offersTaskTool,
   runTask,
+  type TaskOptions,
   type TaskParent,
   type TaskResponse,
   type TaskResultResponse,
-  type TaskOptions,
   type TaskRuntime,
   type TypedTaskOptions,
 } from "./task_call.ts";
