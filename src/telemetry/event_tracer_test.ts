@@ -97,6 +97,7 @@ Deno.test("shell commands get a span under the operation or under the bash tool 
     model,
     store: "memory",
     allowShell: true,
+    unconfinedShell: true, // spans are under test, not isolation: run where bubblewrap is missing too
     allowedCommands: ["echo"],
     stateDir: await Deno.makeTempDir({ prefix: "flue-trace-" }),
     telemetry: { tracer: recorder.tracer },
@@ -134,6 +135,7 @@ Deno.test("with recordContent, content is recorded but a secret from env never r
     model,
     store: "memory",
     allowShell: true,
+    unconfinedShell: true, // spans are under test, not isolation: run where bubblewrap is missing too
     allowedCommands: ["printenv"],
     env: { API_TOKEN: secret },
     stateDir: await Deno.makeTempDir({ prefix: "flue-trace-" }),
