@@ -125,6 +125,7 @@ interface InstructionFile {
 // Synchronous on purpose: this runs before every operation, and for a small local file the synchronous read costs
 // about a tenth of the asynchronous one (measured under server load: 6 µs against 50 µs).
 function readProjectInstructions(projectDir: string): InstructionFile | undefined {
+  if (isKnownAbsent(projectDir)) return undefined;
   for (const name of INSTRUCTION_FILES) {
     const path = join(projectDir, name);
     try {
@@ -135,7 +136,37 @@ function readProjectInstructions(projectDir: string): InstructionFile | undefine
       throw new Error(`Could not read "${path}": ${(error as Error).message}`, { cause: error });
     }
   }
+  rememberAbsent(projectDir);
   return undefined;
+}
+
+// Most projects have no AGENTS.md, and looking for one costs two failed reads, each building an error, before every
+// operation. Its absence is remembered with the directory's modification time: creating, renaming or linking a file
+// in the directory changes that time, so the next lookup reads again. A time within a few milliseconds of the check
+// is not trusted, since a file created in the same millisecond would not move it.
+const absentInstructions = new Map<string, number>();
+const MTIME_GRACE_MS = 5;
+
+function isKnownAbsent(projectDir: string): boolean {
+  const remembered = absentInstructions.get(projectDir);
+  if (remembered === undefined) return false;
+  const mtime = directoryMtime(projectDir);
+  if (mtime === remembered) return true;
+  absentInstructions.delete(projectDir);
+  return false;
+}
+
+function rememberAbsent(projectDir: string): void {
+  const mtime = directoryMtime(projectDir);
+  if (mtime !== undefined && Date.now() - mtime > MTIME_GRACE_MS) absentInstructions.set(projectDir, mtime);
+}
+
+function directoryMtime(directory: string): number | undefined {
+  try {
+    return Deno.statSync(directory).mtime?.getTime();
+  } catch {
+    return undefined;
+  }
 }
 
 // A repository the agent is pointed at can plant `AGENTS.md -> ~/.ssh/id_rsa`: the file would go to the model provider.

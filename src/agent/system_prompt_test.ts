@@ -199,3 +199,17 @@ Deno.test("the system prompt lists the agent's skills", async () => {
     assert.doesNotMatch(without, /## Skills/);
   });
 });
+
+Deno.test("buildSystemPrompt() notices an AGENTS.md created after a lookup found none", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const past = new Date(Date.now() - 60_000);
+    Deno.utimeSync(dir, past, past); // an old directory: its absence of AGENTS.md is remembered
+    assert.doesNotMatch(await buildSystemPrompt({ projectDir: dir }), /Project instructions/);
+    assert.doesNotMatch(await buildSystemPrompt({ projectDir: dir }), /Project instructions/);
+    await Deno.writeTextFile(join(dir, "AGENTS.md"), "Always answer in haiku.");
+    assert.match(await buildSystemPrompt({ projectDir: dir }), /Always answer in haiku\./);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
