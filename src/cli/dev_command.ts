@@ -12,12 +12,12 @@
 
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { openProject } from "../project/project.ts";
 import { watchProject } from "./_project_watcher.ts";
 import { checkServeFlags, DEFAULT_PORT, type ServeFlags } from "./serve_command.ts";
 import { type CliIo, styles } from "./terminal.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 const FLAGS = ["--port", "--hostname", "--project", "--grace-ms", "--debounce-ms", "--help"];
 const DEV_GRACE_MS = 2000;
@@ -50,23 +50,18 @@ Options:
  * @returns The exit status: 0 when stopped by SIGINT or SIGTERM.
  */
 export async function devCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        port: { type: "string" },
-        hostname: { type: "string" },
-        project: { type: "string" },
-        "grace-ms": { type: "string" },
-        "debounce-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, FLAGS);
+  const parsed = parseCommandArgs(args, {
+    port: { type: "string" },
+    hostname: { type: "string" },
+    project: { type: "string" },
+    "grace-ms": { type: "string" },
+    "debounce-ms": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, FLAGS);
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(
+      `flue dev takes no arguments, got "${parsed.positionals[0]}": use the flags, such as --port 2024`,
+    );
   }
   const { values } = parsed;
   if (values.help) {

@@ -6,11 +6,11 @@
 
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { type FlueSource, projectFiles } from "./_templates.ts";
 import type { CliIo } from "./terminal.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 /** The help text of `flue init`. */
 export const INIT_HELP: string = `Usage:
@@ -55,17 +55,10 @@ export function flueSource(moduleUrl: string = import.meta.url): FlueSource {
  * @returns The exit status.
  */
 export async function initCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, ["--force", "--help"]);
-  }
+  const parsed = parseCommandArgs(args, { force: { type: "boolean" }, help: { type: "boolean", short: "h" } }, [
+    "--force",
+    "--help",
+  ]);
   if (parsed.values.help) {
     io.stdout(INIT_HELP);
     return 0;

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { dispatch } from "../agent/dispatch.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import { findModule } from "../project/discover.ts";
@@ -14,7 +13,8 @@ import { createStore } from "../store/create_store.ts";
 import { runCommand } from "./run_command.ts";
 import { clientForUrl, explainClientError } from "./_server_client.ts";
 import { type CliIo, describeActivity, styles } from "./terminal.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 const FLAGS = [
   "--message",
@@ -59,27 +59,17 @@ Options:
  * @returns The exit status.
  */
 export async function invokeCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        message: { type: "string" },
-        session: { type: "string", short: "s" },
-        url: { type: "string" },
-        stream: { type: "boolean" },
-        json: { type: "boolean" },
-        dispatch: { type: "boolean" },
-        "idempotency-key": { type: "string" },
-        project: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, FLAGS);
-  }
+  const parsed = parseCommandArgs(args, {
+    message: { type: "string" },
+    session: { type: "string", short: "s" },
+    url: { type: "string" },
+    stream: { type: "boolean" },
+    json: { type: "boolean" },
+    dispatch: { type: "boolean" },
+    "idempotency-key": { type: "string" },
+    project: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, FLAGS);
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(INVOKE_HELP);

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { NotFoundError } from "../errors.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import { openProject } from "../project/project.ts";
@@ -16,7 +15,8 @@ import type { Store } from "../store/store.ts";
 import { EventLineWriter } from "./_event_lines.ts";
 import { clientForUrl, explainClientError } from "./_server_client.ts";
 import { type CliIo, styles } from "./terminal.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 const FLAGS = ["--follow", "--json", "--types", "--url", "--project", "--poll-ms", "--help"];
 const PAGE = 500;
@@ -48,25 +48,15 @@ Options:
  * @returns The exit status: 0, or 130 when `--follow` was interrupted.
  */
 export async function logsCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        follow: { type: "boolean", short: "f" },
-        json: { type: "boolean" },
-        types: { type: "string" },
-        url: { type: "string" },
-        project: { type: "string" },
-        "poll-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, FLAGS);
-  }
+  const parsed = parseCommandArgs(args, {
+    follow: { type: "boolean", short: "f" },
+    json: { type: "boolean" },
+    types: { type: "string" },
+    url: { type: "string" },
+    project: { type: "string" },
+    "poll-ms": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, FLAGS);
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(LOGS_HELP);

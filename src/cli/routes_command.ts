@@ -6,13 +6,13 @@
  */
 
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
 import type { FlueApp } from "../server/app.ts";
 import { createProjectApp, envToken } from "../server/project_app.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import { openProject } from "../project/project.ts";
 import { type CliIo, type Styles, styles } from "./terminal.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 const FLAGS = ["--json", "--project", "--help"];
 
@@ -62,21 +62,11 @@ export interface Manifest {
  * @returns The exit status.
  */
 export async function routesCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean" },
-        project: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, FLAGS);
-  }
+  const parsed = parseCommandArgs(args, {
+    json: { type: "boolean" },
+    project: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, FLAGS);
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(ROUTES_HELP);

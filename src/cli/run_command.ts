@@ -5,7 +5,6 @@
  */
 
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { AgentOptions } from "../agent/agent_options.ts";
 import { runWorkflow } from "../agent/workflow.ts";
 import type { FlueEvent } from "../events/event_types.ts";
@@ -14,7 +13,8 @@ import { findModule, loadWorkflowModule } from "../project/discover.ts";
 import { createStore } from "../store/create_store.ts";
 import { type CliIo, describeActivity, styles } from "./terminal.ts";
 import { workflowEnvironment } from "./_workflow_env.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 const FLAGS = [
   "--prompt",
@@ -61,31 +61,21 @@ Options:
  * @returns The exit status.
  */
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        prompt: { type: "string", short: "p" },
-        payload: { type: "string" },
-        session: { type: "string", short: "s" },
-        model: { type: "string", short: "m" },
-        agent: { type: "string" },
-        id: { type: "string" },
-        stream: { type: "boolean" },
-        json: { type: "boolean" },
-        "allow-write": { type: "boolean" },
-        "allow-shell": { type: "boolean" },
-        "allow-command": { type: "string", multiple: true },
-        project: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, FLAGS);
-  }
+  const parsed = parseCommandArgs(args, {
+    prompt: { type: "string", short: "p" },
+    payload: { type: "string" },
+    session: { type: "string", short: "s" },
+    model: { type: "string", short: "m" },
+    agent: { type: "string" },
+    id: { type: "string" },
+    stream: { type: "boolean" },
+    json: { type: "boolean" },
+    "allow-write": { type: "boolean" },
+    "allow-shell": { type: "boolean" },
+    "allow-command": { type: "string", multiple: true },
+    project: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, FLAGS);
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(RUN_HELP);

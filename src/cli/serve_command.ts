@@ -5,13 +5,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { assertSafeToListen } from "../server/auth.ts";
 import { envToken } from "../server/project_app.ts";
 import { serve } from "../server/serve.ts";
 import { formatManifest, readManifest } from "./routes_command.ts";
 import { type CliIo, styles } from "./terminal.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 const FLAGS = ["--port", "--hostname", "--project", "--grace-ms", "--routes", "--exit-on-stdin-close", "--help"];
 
@@ -60,24 +60,19 @@ export interface ServeFlags {
  * @returns The exit status: 0 after a graceful shutdown.
  */
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        port: { type: "string" },
-        hostname: { type: "string" },
-        project: { type: "string" },
-        "grace-ms": { type: "string" },
-        routes: { type: "boolean" },
-        "exit-on-stdin-close": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, FLAGS);
+  const parsed = parseCommandArgs(args, {
+    port: { type: "string" },
+    hostname: { type: "string" },
+    project: { type: "string" },
+    "grace-ms": { type: "string" },
+    routes: { type: "boolean" },
+    "exit-on-stdin-close": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, FLAGS);
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(
+      `flue serve takes no arguments, got "${parsed.positionals[0]}": use the flags, such as --port 2024`,
+    );
   }
   const { values } = parsed;
   if (values.help) {

@@ -5,12 +5,12 @@
  */
 
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { MAX_SKILL_NAME_LENGTH, SKILL_NAME } from "../project/_skill_front_matter.ts";
 import { SKILLS_DIR } from "../project/skills.ts";
 import { skillTemplate } from "./_templates.ts";
 import type { CliIo } from "./terminal.ts";
-import { UsageError, usageErrorFromParseArgs } from "./usage_error.ts";
+import { parseCommandArgs } from "./_command_args.ts";
+import { UsageError } from "./usage_error.ts";
 
 /** The help text of `flue skill`. */
 export const SKILL_HELP: string = `Usage:
@@ -32,21 +32,11 @@ const FLAGS = ["--description", "--help", "--project"];
  * @returns The exit status.
  */
 export async function skillCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        description: { type: "string" },
-        project: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFromParseArgs(error, FLAGS);
-  }
+  const parsed = parseCommandArgs(args, {
+    description: { type: "string" },
+    project: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, FLAGS);
   if (parsed.values.help) {
     io.stdout(SKILL_HELP);
     return 0;
