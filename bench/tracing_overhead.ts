@@ -10,38 +10,17 @@
  */
 
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { z } from "zod";
-import { type AgentOptions, defineTool, init } from "../mod.ts";
+import { type AgentOptions, init } from "../mod.ts";
 import { EventBus } from "../src/events/event_bus.ts";
 import { startTracing } from "../src/telemetry/tracing.ts";
-import { startFakeOpenAI } from "../testing.ts";
+import { lookup, RESULT_TEXT, startLookupServer } from "./_lookup_loop.ts";
 import { median, time } from "./_timing.ts";
 
 const quick = Deno.args.includes("--quick");
 const TURNS = quick ? 20 : 50;
 const REPEATS = quick ? 5 : 21;
-const RESULT_TEXT = "record ".repeat(80);
 
-const server = startFakeOpenAI({
-  handler: (request) => {
-    const body = request.body as { messages: { role: string }[] };
-    const toolResults = body.messages.filter((message) => message.role === "tool").length;
-    if (toolResults < TURNS - 1) {
-      return {
-        toolCalls: [{ name: "lookup", arguments: { key: `k${toolResults}` } }],
-        usage: { inputTokens: 10, outputTokens: 5 },
-      };
-    }
-    return { text: "All records looked up.", usage: { inputTokens: 10, outputTokens: 5 } };
-  },
-});
-
-const lookup = defineTool({
-  name: "lookup",
-  description: "Looks a record up by key",
-  input: z.object({ key: z.string() }),
-  run: ({ key }) => `${key}: ${RESULT_TEXT}`,
-});
+const server = startLookupServer(() => TURNS);
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });

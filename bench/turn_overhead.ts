@@ -9,37 +9,16 @@
  */
 
 import OpenAI from "openai";
-import { z } from "zod";
-import { defineTool, init } from "../mod.ts";
-import { startFakeOpenAI } from "../testing.ts";
+import { init } from "../mod.ts";
+import { lookup, RESULT_TEXT, startLookupServer } from "./_lookup_loop.ts";
 import { median, time } from "./_timing.ts";
 
 const quick = Deno.args.includes("--quick");
 const SIZES = quick ? [10, 50] : [10, 50, 200];
 const REPEATS: Record<number, number> = quick ? { 10: 3, 50: 2 } : { 10: 21, 50: 11, 200: 7 };
-const RESULT_TEXT = "record ".repeat(80);
 
 let turnsWanted = 0;
-const server = startFakeOpenAI({
-  handler: (request) => {
-    const body = request.body as { messages: { role: string }[] };
-    const toolResults = body.messages.filter((message) => message.role === "tool").length;
-    if (toolResults < turnsWanted - 1) {
-      return {
-        toolCalls: [{ name: "lookup", arguments: { key: `k${toolResults}` } }],
-        usage: { inputTokens: 10, outputTokens: 5 },
-      };
-    }
-    return { text: "All records looked up.", usage: { inputTokens: 10, outputTokens: 5 } };
-  },
-});
-
-const lookup = defineTool({
-  name: "lookup",
-  description: "Looks a record up by key",
-  input: z.object({ key: z.string() }),
-  run: ({ key }) => `${key}: ${RESULT_TEXT}`,
-});
+const server = startLookupServer(() => turnsWanted);
 
 const stateDir = await Deno.makeTempDir({ prefix: "flue-bench-" });
 const common = {
