@@ -8,7 +8,6 @@
 
 import type { z } from "zod";
 import type { Schema } from "../output/schema.ts";
-import { AbortError, abortErrorFrom } from "../errors.ts";
 import type { EventBus } from "../events/event_bus.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import type { Harness } from "../harness/harness.ts";
@@ -45,6 +44,8 @@ import {
   type TypedTaskOptions,
 } from "./task_call.ts";
 import { createTaskTool } from "../tools/task_tool.ts";
+import { grantSecrets, wrapSessionTool } from "./_session_tools.ts";
+import { runShellCall } from "./shell_call.ts";
 import type {
   CompactOptions,
   CompactResult,
@@ -283,37 +284,9 @@ export class FlueSession implements Session {
 
   /** Runs a command in the sandbox under the policy. */
   shell(command: string, options: ShellOptions = {}): CallHandle<ShellResult> {
-    return this.#queue.run("shell", options.signal, undefined, async (scope) => {
-      if (typeof command !== "string" || command.trim() === "") {
-        throw new TypeError("The command is empty: pass the command line to run");
-      }
-      const env = { ...options.env, ...this.#grantedSecrets(options.secrets) };
-      const started = performance.now();
-      scope.emit({ type: "command_start", command });
-      let result: ShellResult;
-      try {
-        result = await this.#sandbox.exec(command, {
-          cwd: options.cwd,
-          env,
-          timeoutMs: options.timeoutMs,
-          signal: scope.signal,
-        });
-      } catch (error) {
-        // A refused or failed command still closes its command_start, as the bash tool does.
-        scope.emit({ type: "command_end", command, exitCode: -1, durationMs: performance.now() - started });
-        throw error;
-      }
-      scope.emit({
-        type: "command_end",
-        command,
-        exitCode: result.exitCode,
-        durationMs: performance.now() - started,
-      });
-      if (result.aborted) {
-        const cancelled = abortErrorFrom(scope.signal);
-        throw new AbortError(cancelled.message, { reason: cancelled.reason, cause: cancelled.cause, partial: result });
-      }
-      return { value: result, result: { exitCode: result.exitCode } };
+    return this.#queue.run("shell", options.signal, undefined, (scope) => {
+      const env = { ...options.env, ...grantSecrets(this.#runtime.env, options.secrets) };
+      return runShellCall(scope, this.#sandbox, command, options, env);
     });
   }
 
@@ -437,7 +410,7 @@ export class FlueSession implements Session {
     input = input.map((item) => ({ ...item, message: runtime.redactor.redact(item.message) }));
     const deltas = new DeltaRedactor(runtime.redactor);
     const { model, thinkingLevel, role } = this.#callSettings(options);
-    const sandbox = withGrantedEnv(this.#sandbox, this.#grantedSecrets(options.secrets));
+    const sandbox = withGrantedEnv(this.#sandbox, grantSecrets(this.#runtime.env, options.secrets));
     let tools = [...runtime.tools(sandbox), ...(options.tools ?? [])];
     if (offersTaskTool(runtime)) tools.push(this.#taskTool(scope));
     // A skill's allowed-tools only narrows what the agent offers: a name the policy left out stays out.
@@ -563,45 +536,9 @@ export class FlueSession implements Session {
     // One wrapper per tool, so the wrapper's JSON Schema is computed once rather than on every operation.
     let wrapper = this.#redactingTools.get(tool);
     if (!wrapper) {
-      wrapper = this.#wrapWithRedaction(tool, redactor);
+      wrapper = wrapSessionTool(tool, redactor, this.#guard);
       this.#redactingTools.set(tool, wrapper);
     }
     return wrapper;
-  }
-
-  #wrapWithRedaction(tool: FlueTool<unknown>, redactor: Redactor): FlueTool<unknown> {
-    return {
-      name: tool.name,
-      description: tool.description,
-      input: tool.input,
-      run: async (input, context) => {
-        try {
-          const value = await tool.run(input, context);
-          const redacted = typeof value === "string" ? redactor.redactText(value) : redactor.redact(value);
-          // Redacted before it is cut, so the whole text saved for read_output holds no secret either.
-          return this.#guard.limitResult(redacted, context.toolCallId, tool.name);
-        } catch (error) {
-          // The error's message becomes the tool result the model reads next: it must not carry a secret either.
-          throw this.#guard.limitError(redactor.redact(error), context.toolCallId, tool.name);
-        }
-      },
-    };
-  }
-
-  #grantedSecrets(names: readonly string[] | undefined): Record<string, string> {
-    const granted: Record<string, string> = {};
-    for (const name of names ?? []) {
-      const value = this.#runtime.env[name];
-      if (value === undefined) {
-        const known = Object.keys(this.#runtime.env);
-        throw new TypeError(
-          `Secret "${name}" is not in the agent's env: ${
-            known.length ? `known names are ${known.join(", ")}` : "pass it in the env option of init()"
-          }`,
-        );
-      }
-      granted[name] = value;
-    }
-    return granted;
   }
 }
