@@ -39,7 +39,7 @@ export interface SystemPromptOptions {
    * The session's workspace. Its own `AGENTS.md` (or `CLAUDE.md`) is read through the sandbox, so the policy's path
    * checks apply, and added after the project's unless it is the same file or the same text.
    */
-  workspace?: Pick<Sandbox, "readFile" | "root" | "kind">;
+  workspace?: Pick<Sandbox, "readFile" | "root" | "kind" | "revision">;
   /** The skills the model may load with `activate_skill`. */
   skills?: readonly SystemPromptSkill[];
   /** Removes secret values; applied to the whole prompt. */
@@ -181,7 +181,25 @@ function assertInsideProject(path: string, projectDir: string): void {
   }
 }
 
+// What a workspace's instruction files held at a revision of its sandbox: a sandbox that counts its changes (the
+// memory sandbox) is not searched again until something in it may have changed.
+const workspaceInstructions = new WeakMap<object, { revision: number; file: InstructionFile | undefined }>();
+
 async function readWorkspaceInstructions(
+  workspace: Pick<Sandbox, "readFile" | "revision">,
+): Promise<InstructionFile | undefined> {
+  const before = workspace.revision;
+  const cached = workspaceInstructions.get(workspace);
+  if (before !== undefined && cached?.revision === before) return cached.file;
+  const file = await searchWorkspaceInstructions(workspace);
+  // Kept only when nothing changed during the search (a sandbox not yet opened has no revision before it).
+  if (before !== undefined && workspace.revision === before) {
+    workspaceInstructions.set(workspace, { revision: before, file });
+  }
+  return file;
+}
+
+async function searchWorkspaceInstructions(
   workspace: Pick<Sandbox, "readFile">,
 ): Promise<InstructionFile | undefined> {
   for (const name of INSTRUCTION_FILES) {

@@ -213,3 +213,28 @@ Deno.test("buildSystemPrompt() notices an AGENTS.md created after a lookup found
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an AGENTS.md a command writes or a removal deletes shows in the next prompt (memory sandbox)", async () => {
+  await withDir(async (dir) => {
+    const systems = await systemPromptsOf({
+      projectDir: dir,
+      allowWrite: true,
+      allowShell: true,
+      allowCompoundCommands: true,
+      allowedCommands: ["echo"],
+    }, [
+      (session) => session.prompt("one"),
+      async (session) => {
+        await session.shell("echo 'Shell rule.' > AGENTS.md");
+        await session.prompt("two");
+      },
+      async (session) => {
+        await session.fs.remove("AGENTS.md");
+        await session.prompt("three");
+      },
+    ]);
+    assert.doesNotMatch(systems[0], /Shell rule/);
+    assert.match(systems[1], /## Workspace instructions \(AGENTS.md\)\n\nShell rule\./);
+    assert.doesNotMatch(systems[2], /Shell rule/);
+  });
+});

@@ -125,6 +125,16 @@ class MemorySandbox implements Sandbox {
   readonly #shellFiles: ShellFileSystem;
   readonly #limits: Required<MemorySandboxOptions>;
   #closed = false;
+  #revision = 0;
+  #changesRunning = 0;
+
+  /**
+   * Changes after every write, removal and command; `undefined` while one is running, when the files cannot be known
+   * to stay as they are.
+   */
+  get revision(): number | undefined {
+    return this.#changesRunning > 0 ? undefined : this.#revision;
+  }
 
   constructor(files: InMemoryFs, policy: Readonly<SandboxPolicy>, limits: Required<MemorySandboxOptions>) {
     this.#files = files;
@@ -138,7 +148,11 @@ class MemorySandbox implements Sandbox {
     return await this.#fileOperation(path, () => this.#files.readFile(real, "utf8"));
   }
 
-  async writeFile(path: string, content: string): Promise<void> {
+  writeFile(path: string, content: string): Promise<void> {
+    return this.#changing(() => this.#writeFile(path, content));
+  }
+
+  async #writeFile(path: string, content: string): Promise<void> {
     if (typeof content !== "string") {
       throw new TypeError(`Content for "${path}" must be a string, got ${typeof content}`);
     }
@@ -181,13 +195,21 @@ class MemorySandbox implements Sandbox {
     return await this.#files.exists(real);
   }
 
-  async mkdir(path: string): Promise<void> {
+  mkdir(path: string): Promise<void> {
+    return this.#changing(() => this.#mkdir(path));
+  }
+
+  async #mkdir(path: string): Promise<void> {
     this.#requireWrite(path);
     const real = await this.#resolve(path);
     await this.#fileOperation(path, () => this.#files.mkdir(real, { recursive: true }));
   }
 
-  async remove(path: string, options?: { recursive?: boolean }): Promise<void> {
+  remove(path: string, options?: { recursive?: boolean }): Promise<void> {
+    return this.#changing(() => this.#remove(path, options));
+  }
+
+  async #remove(path: string, options?: { recursive?: boolean }): Promise<void> {
     this.#requireWrite(path);
     const real = await this.#resolve(path);
     if (real === MEMORY_SANDBOX_ROOT) {
@@ -207,7 +229,11 @@ class MemorySandbox implements Sandbox {
     await this.#fileOperation(path, () => this.#files.rm(real, { recursive: options?.recursive ?? false }));
   }
 
-  async exec(command: string, options: ExecOptions = {}): Promise<ShellResult> {
+  exec(command: string, options: ExecOptions = {}): Promise<ShellResult> {
+    return this.#changing(() => this.#exec(command, options));
+  }
+
+  async #exec(command: string, options: ExecOptions): Promise<ShellResult> {
     this.#requireOpen();
     if (typeof command !== "string") throw new TypeError(`Command must be a string, got ${typeof command}`);
     const plan = planCommand(command, this.policy);
@@ -269,6 +295,16 @@ class MemorySandbox implements Sandbox {
       timedOut,
       aborted,
     };
+  }
+
+  async #changing<T>(change: () => Promise<T>): Promise<T> {
+    this.#changesRunning++;
+    try {
+      return await change();
+    } finally {
+      this.#changesRunning--;
+      this.#revision++;
+    }
   }
 
   close(): Promise<void> {

@@ -232,3 +232,23 @@ Deno.test("createMemorySandbox() refuses calls after close()", async () => {
   await sandbox.close();
   await assert.rejects(sandbox.readFile("a.txt"), TypeError);
 });
+
+Deno.test("the memory sandbox's revision moves with every write, removal and command, and is unknown during one", async () => {
+  const sandbox = await memorySandbox({ allowWrite: true, ...SHELL, allowedCommands: ["echo"] });
+  const seen = [sandbox.revision];
+  await sandbox.readFile("missing.txt").catch(() => {});
+  assert.equal(sandbox.revision, seen[0], "a read changes nothing");
+  const writing = sandbox.writeFile("a.txt", "x");
+  assert.equal(sandbox.revision, undefined, "unknown while the write runs");
+  await writing;
+  seen.push(sandbox.revision);
+  await sandbox.exec("echo y > b.txt");
+  seen.push(sandbox.revision);
+  await sandbox.mkdir("dir");
+  seen.push(sandbox.revision);
+  await sandbox.remove("a.txt");
+  seen.push(sandbox.revision);
+  await sandbox.writeFile("/etc/passwd", "x").catch(() => {});
+  seen.push(sandbox.revision);
+  assert.equal(new Set(seen).size, seen.length, `every change moved it: ${seen.join(", ")}`);
+});

@@ -94,6 +94,11 @@ export interface Sandbox {
   readonly root: string;
   /** The policy in force. */
   readonly policy: Readonly<SandboxPolicy>;
+  /**
+   * A number that changes whenever the sandbox's files may have changed, so readers can cache what they read;
+   * `undefined` when the sandbox cannot tell (files on a disk that other processes may change, or a change running).
+   */
+  readonly revision?: number;
   /** Reads a UTF-8 text file. */
   readFile(path: string): Promise<string>;
   /** Writes a UTF-8 text file, creating parent directories (needs `allowWrite`). */

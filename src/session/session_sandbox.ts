@@ -40,6 +40,11 @@ export class SessionSandbox implements Sandbox {
 
   #created?: Sandbox;
 
+  /** The underlying sandbox's revision, once it has been created (see `Sandbox.revision`). */
+  get revision(): number | undefined {
+    return this.#created?.revision;
+  }
+
   /**
    * The underlying sandbox, created on the first call.
    *
