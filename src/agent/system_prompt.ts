@@ -129,8 +129,12 @@ function readProjectInstructions(projectDir: string): InstructionFile | undefine
   for (const name of INSTRUCTION_FILES) {
     const path = join(projectDir, name);
     try {
-      if (Deno.lstatSync(path).isSymlink) assertInsideProject(path, projectDir);
-      return toInstructionFile(name, Deno.readTextFileSync(path));
+      const info = Deno.lstatSync(path);
+      if (info.isSymlink) {
+        assertInsideProject(path, projectDir);
+        return toInstructionFile(name, Deno.readTextFileSync(path));
+      }
+      return readUnchangedOrNew(path, name, info);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) continue;
       throw new Error(`Could not read "${path}": ${(error as Error).message}`, { cause: error });
@@ -138,6 +142,22 @@ function readProjectInstructions(projectDir: string): InstructionFile | undefine
   }
   rememberAbsent(projectDir);
   return undefined;
+}
+
+// The text of a project's instruction file as of its last read, reused while the file's size, inode and
+// modification time stay the same. Like the absence below, it is only kept when the file was last modified a few
+// milliseconds before it was read, so an edit in the same millisecond cannot go unnoticed.
+const presentInstructions = new Map<string, { stamp: string; file: InstructionFile | undefined }>();
+
+function readUnchangedOrNew(path: string, name: string, info: Deno.FileInfo): InstructionFile | undefined {
+  const mtime = info.mtime?.getTime();
+  const stamp = `${info.size}:${info.ino}:${mtime}`;
+  const cached = presentInstructions.get(path);
+  if (cached?.stamp === stamp) return cached.file;
+  const file = toInstructionFile(name, Deno.readTextFileSync(path));
+  if (mtime !== undefined && Date.now() - mtime > MTIME_GRACE_MS) presentInstructions.set(path, { stamp, file });
+  else presentInstructions.delete(path);
+  return file;
 }
 
 // Most projects have no AGENTS.md, and looking for one costs two failed reads, each building an error, before every

@@ -238,3 +238,16 @@ Deno.test("an AGENTS.md a command writes or a removal deletes shows in the next 
     assert.doesNotMatch(systems[2], /Shell rule/);
   });
 });
+
+Deno.test("buildSystemPrompt() sees an edit to an AGENTS.md it has read before, even one of the same size", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "AGENTS.md");
+    await Deno.writeTextFile(path, "Rule one.");
+    const past = new Date(Date.now() - 60_000);
+    Deno.utimeSync(path, past, past); // an old file: its text is remembered
+    assert.match(await buildSystemPrompt({ projectDir: dir }), /Rule one\./);
+    assert.match(await buildSystemPrompt({ projectDir: dir }), /Rule one\./);
+    await Deno.writeTextFile(path, "Rule two.");
+    assert.match(await buildSystemPrompt({ projectDir: dir }), /Rule two\./);
+  });
+});
