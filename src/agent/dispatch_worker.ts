@@ -166,14 +166,15 @@ export class DispatchWorker {
    * Drains: stops claiming, lets running dispatches finish for up to `drainMs`, then aborts the rest. An aborted one
    * is recorded as a failed attempt available at once, so another worker (or this process restarted) takes it up.
    *
+   * @param options `drainMs`: this stop's deadline instead of the worker's (a server passes its grace period).
    * @returns A promise that resolves once nothing runs; calling it again returns the same promise.
    */
-  stop(): Promise<void> {
-    this.#stopped ??= this.#drain();
+  stop(options: { drainMs?: number } = {}): Promise<void> {
+    this.#stopped ??= this.#drain(options.drainMs ?? this.#drainMs);
     return this.#stopped;
   }
 
-  async #drain(): Promise<void> {
+  async #drain(drainMs: number): Promise<void> {
     this.#state = "stopping";
     this.wake();
     await this.#loop;
@@ -181,7 +182,7 @@ export class DispatchWorker {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"deadline">((
       resolve,
-    ) => (timer = setTimeout(() => resolve("deadline"), this.#drainMs)));
+    ) => (timer = setTimeout(() => resolve("deadline"), drainMs)));
     const first = await Promise.race([finished, deadline]);
     clearTimeout(timer);
     if (first === "deadline") {

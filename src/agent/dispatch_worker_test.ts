@@ -316,6 +316,23 @@ Deno.test("DispatchWorker.stop() aborts work past its drain deadline and hands i
   }
 });
 
+Deno.test("DispatchWorker.stop({ drainMs }) uses that deadline instead of the worker's own", async () => {
+  const started = Promise.withResolvers<void>();
+  const t = setup((request) => {
+    started.resolve();
+    return new Promise((_, reject) => request.signal?.addEventListener("abort", () => reject(request.signal!.reason)));
+  }, { drainMs: 60_000 });
+  try {
+    t.worker.start();
+    await dispatch(t.store, { agent: "assistant", id: "1", message: "Hello" });
+    await started.promise;
+    await t.worker.stop({ drainMs: 20 }); // would hang for a minute on the worker's own deadline
+    assert.equal(t.settlements[0].outcome, "released");
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("DispatchWorker rejects invalid options with a message naming the option", () => {
   const store = new MemoryStore();
   const agents: AgentResolver = { agentNames: () => [], getAgent: () => Promise.reject(new Error("none")) };

@@ -257,7 +257,8 @@ export function createApp(options: CreateAppOptions): FlueApp {
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number) => {
     shutdown.abort();
-    await Promise.all([worker?.stop(), workflows.drain(graceMs), locks.whenIdle(graceMs)]);
+    // One grace period for everything: the worker's own (longer) drain deadline would outlast the server's.
+    await Promise.all([worker?.stop({ drainMs: graceMs }), workflows.drain(graceMs), locks.whenIdle(graceMs)]);
     await agents.close();
   };
   const extras: FlueAppExtras = {
