@@ -47,6 +47,20 @@ const configSchema = z.strictObject({
     }),
   ]).optional(),
   telemetry: z.union([z.literal(false), z.strictObject({ recordContent: z.boolean().optional() })]).optional(),
+  server: z.strictObject({
+    bodyLimit: z.int().min(1024).max(1024 * 1024 * 1024).optional(),
+    heartbeatMs: z.int().min(100).max(3_600_000).optional(),
+    maxInstances: z.int().min(1).max(100_000).optional(),
+    idleMs: z.int().min(1000).max(86_400_000).optional(),
+    worker: z.union([
+      z.literal(false),
+      z.strictObject({
+        leaseMs: z.int().min(30).max(3_600_000).optional(),
+        concurrency: z.int().min(1).max(1000).optional(),
+        drainMs: z.int().min(0).max(3_600_000).optional(),
+      }),
+    ]).optional(),
+  }).optional(),
   store: z.union([
     z.enum(["sqlite", "memory", "postgres"]),
     z.strictObject({ kind: z.literal("sqlite"), path: z.string().min(1).optional() }),
@@ -76,6 +90,20 @@ export interface ProviderConfig {
   reasoning?: "reasoning_effort" | "none";
   /** The context window of the provider's models, in tokens (see `docs/compaction.md`). */
   contextWindow?: number;
+}
+
+/** The `server` key of the configuration. */
+export interface FlueServerConfig {
+  /** The largest request body in bytes; 1 MiB by default. */
+  bodyLimit?: number;
+  /** Milliseconds between SSE heartbeats; 15 000 by default. */
+  heartbeatMs?: number;
+  /** How many agent instances stay open; 64 by default. */
+  maxInstances?: number;
+  /** How long an idle agent instance stays open, in milliseconds; 10 minutes by default. */
+  idleMs?: number;
+  /** The dispatch worker's lease, concurrency and drain deadline, or `false` to run no worker in this server. */
+  worker?: false | { leaseMs?: number; concurrency?: number; drainMs?: number };
 }
 
 /** The `"flue"` key of `deno.json`. See `docs/configuration.md` for each key's default. */
@@ -120,6 +148,8 @@ export interface FlueConfig {
   compaction?: false | { enabled?: boolean; threshold?: number; keepRecent?: number; maxToolResultChars?: number };
   /** Tracing settings (the tracer itself comes from OpenTelemetry), or `false` for no spans. */
   telemetry?: false | { recordContent?: boolean };
+  /** Server settings for `flue serve`, `flue dev` and `createProjectApp` (see `docs/server.md`). */
+  server?: FlueServerConfig;
   /** The store. */
   store?:
     | "sqlite"

@@ -33,7 +33,7 @@ export async function openProject(dir: string): Promise<Project> {
   const projectDir = resolve(dir);
   const config = await loadConfig(projectDir);
   const modules = await discoverProject(projectDir);
-  const { agent: _agent, store, stateDir, ...options } = config;
+  const { agent: _agent, store, stateDir, server: _server, ...options } = config;
   const defaults: Partial<AgentOptions> = {
     ...options,
     store,

@@ -7,6 +7,7 @@
 import type { CreatedAgent } from "../agent/create_agent.ts";
 import type { WorkflowModule } from "../agent/workflow.ts";
 import { loadAgentModule, loadWorkflowModule } from "../project/discover.ts";
+import type { FlueServerConfig } from "../project/config.ts";
 import { openProject } from "../project/project.ts";
 import { createStore } from "../store/create_store.ts";
 import type { Store } from "../store/store.ts";
@@ -44,7 +45,20 @@ export async function createProjectApp(dir: string, options: ProjectAppOptions =
   const ownsStore = options.store === undefined;
   const store = options.store ??
     createStore(storeSpec ?? "sqlite", { projectDir: project.dir, stateDir: project.defaults.stateDir });
-  const app = createApp({ ...options, token: options.token ?? envToken(), agents, workflows, store, defaults });
+  const server = project.config.server ?? {};
+  const app = createApp({
+    bodyLimit: server.bodyLimit,
+    heartbeatMs: server.heartbeatMs,
+    maxInstances: server.maxInstances,
+    idleMs: server.idleMs,
+    ...withoutUndefined(options),
+    worker: workerOption(options.worker, server.worker),
+    token: options.token ?? envToken(),
+    agents,
+    workflows,
+    store,
+    defaults,
+  });
   const closeApp = app.close;
   let closing: Promise<void> | undefined;
   return Object.assign(app, {
@@ -53,6 +67,20 @@ export async function createProjectApp(dir: string, options: ProjectAppOptions =
       return closing;
     },
   });
+}
+
+// Worker settings given in code win; `true` (what `serve()` passes) takes the configuration's settings, and the
+// configuration's `false` keeps a server that only answers requests (another process handles the dispatches).
+function workerOption(
+  given: ProjectAppOptions["worker"],
+  configured: FlueServerConfig["worker"],
+): ProjectAppOptions["worker"] {
+  if (given === undefined || given === false || typeof given === "object") return given;
+  return configured ?? true;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }
 
 /**
