@@ -31,7 +31,7 @@
 export { init } from "./src/agent/init.ts";
 export type { Agent } from "./src/agent/init.ts";
 export type { AgentOptions } from "./src/agent/agent_options.ts";
-export type { PostgresStoreSpec, StoreSpec } from "./src/store/create_store.ts";
+export type { KvStoreSpec, PostgresStoreSpec, StoreSpec } from "./src/store/create_store.ts";
 export { createAgent, isCreatedAgent } from "./src/agent/create_agent.ts";
 export type { AgentConfig, AgentCreateContext, CreatedAgent } from "./src/agent/create_agent.ts";
 export { runWorkflow } from "./src/agent/workflow.ts";
@@ -54,6 +54,7 @@ export type {
 } from "./src/server/app.ts";
 export { createProjectApp } from "./src/server/project_app.ts";
 export type { ProjectAppOptions } from "./src/server/project_app.ts";
+export type { Platform } from "./src/server/platform.ts";
 export { serve } from "./src/server/serve.ts";
 export type { FlueServer, ServeOptions } from "./src/server/serve.ts";
 export type { ErrorBody, ErrorEnvelope } from "./src/server/errors.ts";
@@ -176,6 +177,8 @@ export { MemoryStore } from "./src/store/memory_store.ts";
 export { SqliteStore } from "./src/store/sqlite_store.ts";
 export { PostgresStore } from "./src/store/postgres_store.ts";
 export type { PostgresStoreOptions } from "./src/store/postgres_store.ts";
+export { KvStore } from "./src/store/kv_store.ts";
+export type { KvStoreOptions } from "./src/store/kv_store.ts";
 export type {
   EntrySource,
   HistoryEntry,

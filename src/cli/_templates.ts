@@ -23,6 +23,8 @@ export function projectFiles(source: FlueSource): Record<string, string> {
       test: "deno test -A",
       serve: "deno serve -A --host 127.0.0.1 --port 2024 server.ts",
     },
+    // Deno KV (the kv store, which main.ts uses on Deno Deploy) is unstable in Deno 2.
+    unstable: ["kv"],
     flue: { model: "test", sandbox: "virtual" },
   };
   return {
@@ -41,23 +43,34 @@ export function projectFiles(source: FlueSource): Record<string, string> {
 const SERVER_TS =
   `// Serves this project's agents and workflows over HTTP: \`deno task serve\` (docs/server.md lists the routes).
 // Beyond 127.0.0.1 every route but /health needs FLUE_API_TOKEN, sent as "Authorization: Bearer <token>";
-// without one, only requests from this machine are answered.
+// without one, only requests from this machine are answered. On Deno Deploy (platform "auto" sees DENO_DEPLOYMENT_ID)
+// the store is Deno KV and the sandbox the in-memory one, as Deploy has no writable disk (docs/deploy.md).
 import { createProjectApp } from "flue";
 
-const app = await createProjectApp(import.meta.dirname!, { worker: true });
+const app = await createProjectApp(import.meta.dirname!, { worker: true, platform: "auto" });
 
 export default { fetch: app.fetch } satisfies Deno.ServeDefaultExport;
 `;
 
 const DEPLOY_MAIN_TS =
-  `// The entry point for Deno Deploy. Set FLUE_API_TOKEN in the deployment's environment variables.
-import server from "./server.ts";
+  `// The entry point for Deno Deploy (docs/deploy.md); \`deno run -A main.ts\` runs it locally too. Set FLUE_API_TOKEN
+// and the model provider's key, such as OPENAI_API_KEY, in the deployment's environment variables. On Deploy
+// (DENO_DEPLOYMENT_ID is set) platform "auto" keeps sessions and dispatches in Deno KV and workspaces in memory, as
+// Deploy has no writable disk and no subprocesses.
+import { serve } from "flue";
 
 if (!Deno.env.get("FLUE_API_TOKEN")) {
   throw new Error("Set FLUE_API_TOKEN: a deployed server must require a bearer token");
 }
 
-Deno.serve(server.fetch);
+await serve({
+  dir: import.meta.dirname!,
+  platform: "auto",
+  // Deploy routes requests to the isolate whatever the port; elsewhere PORT chooses it.
+  hostname: "0.0.0.0",
+  port: Number(Deno.env.get("PORT") ?? 8000),
+  onListen: ({ hostname, port }) => console.log(\`Listening on http://\${hostname}:\${port}/\`),
+});
 `;
 
 const AGENTS_MD = `# Project instructions

@@ -62,8 +62,9 @@ const configSchema = z.strictObject({
     ]).optional(),
   }).optional(),
   store: z.union([
-    z.enum(["sqlite", "memory", "postgres"]),
+    z.enum(["sqlite", "memory", "postgres", "kv"]),
     z.strictObject({ kind: z.literal("sqlite"), path: z.string().min(1).optional() }),
+    z.strictObject({ kind: z.literal("kv"), path: z.string().min(1).optional() }),
     z.strictObject({ kind: z.literal("memory") }),
     z.strictObject({
       kind: z.literal("postgres"),
@@ -155,7 +156,9 @@ export interface FlueConfig {
     | "sqlite"
     | "memory"
     | "postgres"
+    | "kv"
     | { kind: "sqlite"; path?: string }
+    | { kind: "kv"; path?: string }
     | { kind: "memory" }
     | { kind: "postgres"; url?: string; schema?: string; maxConnections?: number };
   /** The state directory. */

@@ -12,11 +12,18 @@ import { openProject } from "../project/project.ts";
 import { createStore } from "../store/create_store.ts";
 import type { Store } from "../store/store.ts";
 import { createApp, type CreateAppOptions, type FlueApp } from "./app.ts";
+import { type Platform, platformChoices } from "./platform.ts";
 
 /** Options of {@linkcode createProjectApp}: those of `createApp` except what the project supplies. */
 export interface ProjectAppOptions extends Omit<CreateAppOptions, "agents" | "workflows" | "store" | "defaults"> {
   /** A store to use instead of the configured one (the app then leaves it open). */
   store?: Store;
+  /**
+   * Where the app runs: on `deno-deploy` (or `auto` with `DENO_DEPLOYMENT_ID` set) the `sqlite` store becomes `kv` and
+   * the `virtual` or `local` sandbox becomes `memory`, as Deno Deploy has no writable disk and no subprocesses.
+   * Default `local`: the configuration as it is. See `docs/deploy.md`.
+   */
+  platform?: Platform;
 }
 
 /**
@@ -41,17 +48,20 @@ export async function createProjectApp(dir: string, options: ProjectAppOptions =
   for (const [name, path] of project.modules.agents) agents[name] = await loadAgentModule(path);
   const workflows: Record<string, WorkflowModule> = {};
   for (const [name, path] of project.modules.workflows) workflows[name] = await loadWorkflowModule(path);
-  const { store: storeSpec, ...defaults } = project.defaults;
+  const { store: configuredStore, ...defaults } = project.defaults;
+  const { platform, ...appOptions } = options;
+  const { store: storeSpec, sandbox } = platformChoices(platform, configuredStore, defaults.sandbox);
+  if (sandbox !== undefined) defaults.sandbox = sandbox;
   const ownsStore = options.store === undefined;
   const store = options.store ??
-    createStore(storeSpec ?? "sqlite", { projectDir: project.dir, stateDir: project.defaults.stateDir });
+    createStore(storeSpec, { projectDir: project.dir, stateDir: project.defaults.stateDir });
   const server = project.config.server ?? {};
   const app = createApp({
     bodyLimit: server.bodyLimit,
     heartbeatMs: server.heartbeatMs,
     maxInstances: server.maxInstances,
     idleMs: server.idleMs,
-    ...withoutUndefined(options),
+    ...withoutUndefined(appOptions),
     worker: workerOption(options.worker, server.worker),
     token: options.token ?? envToken(),
     agents,

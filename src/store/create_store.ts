@@ -5,6 +5,8 @@
  */
 
 import { join, resolve } from "node:path";
+import { isDenoDeploy } from "../deno_deploy.ts";
+import { KvStore } from "./kv_store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { PostgresStore } from "./postgres_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
@@ -15,10 +17,23 @@ export type StoreSpec =
   | "sqlite"
   | "memory"
   | "postgres"
+  | "kv"
   | Store
   | { kind: "sqlite"; path?: string }
   | { kind: "memory" }
-  | PostgresStoreSpec;
+  | PostgresStoreSpec
+  | KvStoreSpec;
+
+/**
+ * The kv store's configuration (Deno KV; see `docs/deploy.md`). `path` is a file (relative to the project), `:memory:`
+ * or a KV Connect URL; without it, Deno Deploy's managed database on Deno Deploy and `<stateDir>/kv.sqlite3` elsewhere.
+ */
+export interface KvStoreSpec {
+  /** Always `kv`. */
+  kind: "kv";
+  /** Where the database is. */
+  path?: string;
+}
 
 /**
  * The postgres store's configuration. Without `url`, the URL comes from `FLUE_POSTGRES_URL`, then `DATABASE_URL`; keep
@@ -43,11 +58,12 @@ export interface CreateStoreOptions {
   stateDir?: string;
 }
 
-const KNOWN_KINDS: readonly string[] = ["sqlite", "memory", "postgres"];
+const KNOWN_KINDS: readonly string[] = ["sqlite", "memory", "postgres", "kv"];
 const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
   sqlite: ["kind", "path"],
   memory: ["kind"],
   postgres: ["kind", "url", "schema", "maxConnections"],
+  kv: ["kind", "path"],
 };
 const STORE_METHODS: readonly (keyof Store)[] = [
   "append",
@@ -74,7 +90,9 @@ const STORE_METHODS: readonly (keyof Store)[] = [
  * Builds the store a `store` option names. A ready store is returned as it is; `"sqlite"` opens
  * `<stateDir>/flue.db` (by default `<projectDir>/.flue/flue.db`), and `{ kind: "sqlite", path }` opens `path`,
  * resolved against `projectDir`. `"postgres"` connects to the URL in `FLUE_POSTGRES_URL` or `DATABASE_URL`, and
- * `{ kind: "postgres", url, schema, maxConnections }` to `url`; the connection is made on first use.
+ * `{ kind: "postgres", url, schema, maxConnections }` to `url`; the connection is made on first use. `"kv"` opens Deno
+ * KV: on Deno Deploy (`DENO_DEPLOYMENT_ID` set) the deployment's managed database, elsewhere `<stateDir>/kv.sqlite3`;
+ * `{ kind: "kv", path }` opens `path` (resolved against `projectDir`, or `:memory:`, or a KV Connect URL).
  *
  * @param spec The `store` option.
  * @param options Where the project and its state live.
@@ -119,9 +137,15 @@ export function createStore(spec: StoreSpec, options: CreateStoreOptions): Store
     return new PostgresStore({ url, schema, maxConnections });
   }
   if (path !== undefined && (typeof path !== "string" || path === "")) {
-    throw new TypeError(`The sqlite store's path must be a non-empty string, got ${describe(path)}`);
+    throw new TypeError(`The ${kind} store's path must be a non-empty string, got ${describe(path)}`);
   }
   const stateDir = resolve(options.projectDir, options.stateDir ?? ".flue");
+  if (kind === "kv") {
+    // Deno's own default outside Deploy is a file under its cache folder, one per entry module, so `flue serve` and
+    // `deno serve server.ts` would not share it: the project's state folder keeps one database for every entry point.
+    if (path === undefined) return new KvStore(isDenoDeploy() ? {} : { path: join(stateDir, "kv.sqlite3") });
+    return new KvStore({ path: /^https?:\/\/|^:memory:$/.test(path) ? path : resolve(options.projectDir, path) });
+  }
   return new SqliteStore({ projectDir: options.projectDir, path: path ?? join(stateDir, "flue.db") });
 }
 
@@ -140,7 +164,7 @@ function unknownStoreError(spec: unknown): TypeError {
   return new TypeError(
     `Unknown store ${
       describe(spec)
-    }: use "sqlite", "memory", "postgres", { kind: "sqlite", path }, { kind: "postgres", url }, or an object implementing Store`,
+    }: use "sqlite", "memory", "postgres", "kv", { kind: "sqlite", path }, { kind: "postgres", url }, { kind: "kv", path }, or an object implementing Store`,
   );
 }
 
