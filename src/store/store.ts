@@ -1,7 +1,7 @@
 /**
  * The `Store` interface: sessions (append-only history keyed by agent, instance id and session name), workflow runs
- * with their ordered events, and the durable dispatch queue. Implementations: `sqlite` (default) and `memory`; all
- * pass one contract suite.
+ * with their ordered events, and the durable dispatch queue. Implementations: `sqlite` (default), `memory`, `postgres`
+ * and `kv`; all pass one contract suite.
  *
  * @module
  */
