@@ -155,7 +155,7 @@ export class SqliteStore implements Store {
    * @returns The entries as stored, with their positions.
    */
   append(key: SessionKey, entries: readonly NewHistoryEntry[]): Promise<HistoryEntry[]> {
-    return this.#run(`append to session ${describeKey(key)}`, () => {
+    return this.#run(() => `append to session ${describeKey(key)}`, () => {
       assertSessionKey(key);
       assertNewEntries(entries);
       if (entries.length === 0) return [];
@@ -194,7 +194,7 @@ export class SqliteStore implements Store {
    * @returns The entries, in order; empty for a session never written.
    */
   load(key: SessionKey, options: LoadOptions = {}): Promise<HistoryEntry[]> {
-    return this.#run(`load session ${describeKey(key)}`, () => {
+    return this.#run(() => `load session ${describeKey(key)}`, () => {
       assertSessionKey(key);
       const afterSeq = checkAfterSeq(options);
       return this.#sql.loadEntries.all(key.agent, key.instanceId, key.session, afterSeq).map(toHistoryEntry);
@@ -208,7 +208,7 @@ export class SqliteStore implements Store {
    * @returns Whether the session had any entries.
    */
   deleteSession(key: SessionKey): Promise<boolean> {
-    return this.#run(`delete session ${describeKey(key)}`, () => {
+    return this.#run(() => `delete session ${describeKey(key)}`, () => {
       assertSessionKey(key);
       return Number(this.#sql.deleteSession.run(key.agent, key.instanceId, key.session).changes) > 0;
     });
@@ -251,7 +251,7 @@ export class SqliteStore implements Store {
    * @throws {NotFoundError} When there is no such run.
    */
   updateRun(runId: string, patch: Partial<Omit<RunRecord, "runId">>): Promise<void> {
-    return this.#run(`update run "${runId}"`, () => {
+    return this.#run(() => `update run "${runId}"`, () => {
       assertRunId(runId);
       assertRunPatch(runId, patch);
       this.#transaction(() => {
@@ -271,7 +271,7 @@ export class SqliteStore implements Store {
    * @returns The run, or `undefined` when there is none.
    */
   getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.#run(`read run "${runId}"`, () => {
+    return this.#run(() => `read run "${runId}"`, () => {
       assertRunId(runId);
       const row = this.#sql.getRun.get(runId);
       return row === undefined ? undefined : toRunRecord(row);
@@ -286,7 +286,7 @@ export class SqliteStore implements Store {
    * @throws {NotFoundError} When there is no such run.
    */
   appendRunEvents(runId: string, events: readonly FlueEvent[]): Promise<void> {
-    return this.#run(`append events to run "${runId}"`, () => {
+    return this.#run(() => `append events to run "${runId}"`, () => {
       assertRunId(runId);
       assertRunEvents(runId, events);
       this.#transaction(() => {
@@ -308,7 +308,7 @@ export class SqliteStore implements Store {
    * @returns The matching events; empty for an unknown run.
    */
   listRunEvents(runId: string, query?: RunEventQuery): Promise<FlueEvent[]> {
-    return this.#run(`list events of run "${runId}"`, () => {
+    return this.#run(() => `list events of run "${runId}"`, () => {
       assertRunId(runId);
       const { after, limit, types } = checkRunEventQuery(query);
       const typesJson = types === undefined ? null : JSON.stringify(types);
@@ -331,28 +331,28 @@ export class SqliteStore implements Store {
 
   /** Extends a lease the worker holds; false when it no longer holds it. */
   renewDispatchLease(dispatchId: string, worker: string, leaseMs: number): Promise<boolean> {
-    return this.#run(`renew the lease of dispatch "${dispatchId}"`, () => {
+    return this.#run(() => `renew the lease of dispatch "${dispatchId}"`, () => {
       return this.#dispatches.renew(dispatchId, worker, leaseMs);
     });
   }
 
   /** Marks a claimed dispatch `done`; false when the worker no longer holds its lease. */
   completeDispatch(dispatchId: string, worker: string, result: unknown): Promise<boolean> {
-    return this.#run(`complete dispatch "${dispatchId}"`, () => {
+    return this.#run(() => `complete dispatch "${dispatchId}"`, () => {
       return this.#transaction(() => this.#dispatches.complete(dispatchId, worker, result));
     });
   }
 
   /** Records a failed attempt: `failed` until `retryAt`, else `dead`; false when the worker no longer holds its lease. */
   failDispatch(dispatchId: string, worker: string, error: DispatchError, retryAt?: Date): Promise<boolean> {
-    return this.#run(`record a failure of dispatch "${dispatchId}"`, () => {
+    return this.#run(() => `record a failure of dispatch "${dispatchId}"`, () => {
       return this.#transaction(() => this.#dispatches.fail(dispatchId, worker, error, retryAt));
     });
   }
 
   /** Reads a dispatch, or `undefined`. */
   getDispatch(dispatchId: string): Promise<DispatchRecord | undefined> {
-    return this.#run(`read dispatch "${dispatchId}"`, () => this.#dispatches.get(dispatchId));
+    return this.#run(() => `read dispatch "${dispatchId}"`, () => this.#dispatches.get(dispatchId));
   }
 
   /** Lists dispatches in acceptance order. */
@@ -362,7 +362,7 @@ export class SqliteStore implements Store {
 
   /** Puts a `dead` dispatch back in the queue with a fresh set of attempts. */
   replayDispatch(dispatchId: string): Promise<DispatchRecord | undefined> {
-    return this.#run(`replay dispatch "${dispatchId}"`, () => {
+    return this.#run(() => `replay dispatch "${dispatchId}"`, () => {
       return this.#transaction(() => this.#dispatches.replay(dispatchId));
     });
   }
@@ -376,12 +376,14 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  #run<T>(action: string, work: () => T): Promise<T> {
+  // The action is described only when something fails: building it costs more than some of the calls themselves.
+  #run<T>(action: string | (() => string), work: () => T): Promise<T> {
     try {
       if (this.#isClosed) throw closedStoreError(this.kind);
       return Promise.resolve(work());
     } catch (error) {
-      return Promise.reject(explainSqliteError(error, this.path, action, this.#busyTimeoutMs));
+      const described = typeof action === "string" ? action : action();
+      return Promise.reject(explainSqliteError(error, this.path, described, this.#busyTimeoutMs));
     }
   }
 
