@@ -33,6 +33,12 @@ export interface DenoRunnerOptions {
   /** Largest file `readFile` returns and `grep` searches, in bytes. Default 10 MiB. */
   maxReadBytes?: number;
   /**
+   * How long the subprocess may sit idle before it is stopped, in milliseconds; the next request starts a new one.
+   * Default 60 000. An agent instance with many sessions would otherwise keep one deno process per session it ever
+   * touched.
+   */
+  idleMs?: number;
+  /**
    * Tests only: turn off the runner's own path checks (workspace prefix, hidden and read-only paths) to show that its
    * permission flags refuse the same accesses on their own.
    */
@@ -123,6 +129,7 @@ export interface GrepResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_IDLE_MS = 60_000;
 const DEFAULT_MAX_READ_BYTES = 10 * 1024 * 1024;
 const CLOSE_GRACE_MS = 2_000;
 const WRITE_OPERATIONS = new Set(["writeFile", "mkdir", "remove"]);
@@ -156,14 +163,18 @@ export class DenoRunner {
   readonly #args: string[];
   readonly #timeoutMs: number;
   readonly #retired = new Set<Promise<void>>();
+  readonly #idleMs: number;
   #process: RunnerProcess | undefined;
   #closed = false;
+  #inFlight = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(workspace: string, options: DenoRunnerOptions) {
     this.workspace = workspace;
     this.allowWrite = options.allowWrite === true;
     this.denoPath = resolveDenoPath(options.denoPath);
     this.#timeoutMs = positiveOption("requestTimeoutMs", options.requestTimeoutMs, DEFAULT_TIMEOUT_MS);
+    this.#idleMs = positiveOption("idleMs", options.idleMs, DEFAULT_IDLE_MS);
     this.#args = buildRunnerArgs(workspace, {
       ...options,
       maxReadBytes: positiveOption("maxReadBytes", options.maxReadBytes, DEFAULT_MAX_READ_BYTES),
@@ -338,6 +349,7 @@ export class DenoRunner {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     if (this.#process !== undefined) this.#retire(this.#process);
     this.#process = undefined;
     await Promise.all(this.#retired);
@@ -349,7 +361,22 @@ export class DenoRunner {
       if (this.#process !== undefined) this.#retire(this.#process);
       this.#process = new RunnerProcess(this.denoPath, this.#args, this.workspace);
     }
-    return this.#process.send(op, params, this.#timeoutMs);
+    clearTimeout(this.#idleTimer);
+    this.#inFlight++;
+    return this.#process.send(op, params, this.#timeoutMs).finally(() => {
+      if (--this.#inFlight === 0) this.#armIdleTimer();
+    });
+  }
+
+  #armIdleTimer(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (this.#inFlight > 0 || this.#process === undefined) return;
+      this.#retire(this.#process);
+      this.#process = undefined;
+    }, this.#idleMs);
+    // An idle runner never keeps the program alive.
+    Deno.unrefTimer(this.#idleTimer);
   }
 
   #retire(process: RunnerProcess): void {

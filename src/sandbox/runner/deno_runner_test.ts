@@ -507,3 +507,39 @@ Deno.test("buildRunnerArgs() uses deno run with workspace-scoped flags and never
   assert.ok(writable.includes("--deny-read=/srv/ws/.flue"));
   assert.throws(() => buildRunnerArgs("/srv/ws", { allowWrite: true, maxReadBytes: 1, readOnlyPaths: ["../x"] }));
 });
+
+Deno.test("DenoRunner stops its subprocess after idleMs and starts a new one on the next request", async () => {
+  await withScene(async (scene) => {
+    const runner = await scene.start({ idleMs: 50 });
+    await runner.writeFile("a.txt", "kept on disk");
+    const first = runner.pid;
+    assert.ok(first !== undefined);
+    const deadline = Date.now() + 10_000;
+    while (runner.pid !== undefined && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+    assert.equal(runner.pid, undefined, "the idle subprocess was stopped");
+    while ((await exists(`/proc/${first}`)) && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    assert.equal(await exists(`/proc/${first}`), false, "and has exited");
+    assert.equal(await runner.readFile("a.txt"), "kept on disk");
+    assert.notEqual(runner.pid, first, "a new subprocess answers");
+  });
+});
+
+Deno.test("DenoRunner answers 300 requests in flight without a short idleMs interrupting them", async () => {
+  await withScene(async (scene) => {
+    const runner = await scene.start({ idleMs: 30 });
+    const files = Array.from({ length: 300 }, (_, index) => runner.writeFile(`f${index}.txt`, "x".repeat(1000)));
+    await Promise.all(files);
+    const pid = runner.pid;
+    const listing = await runner.readdir(".");
+    assert.equal(listing.length, 300);
+    assert.ok(pid !== undefined);
+  });
+});
+
+Deno.test("DenoRunner rejects an idleMs that is not a positive whole number", async () => {
+  await withScene(async (scene) => {
+    await assert.rejects(scene.start({ idleMs: 0 }), /idleMs/);
+  });
+});
