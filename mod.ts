@@ -142,6 +142,7 @@ export type { ProviderSettings } from "./src/model/providers.ts";
 export { DEFAULT_CONTEXT_WINDOW } from "./src/model/chat_model.ts";
 export type {
   ChatModel,
+  ModelCallContext,
   ModelEndpoint,
   ModelReply,
   ModelRequest,

@@ -72,6 +72,7 @@ export class FlueHarness implements Harness {
           signal,
           onTextDelta: (text) => emit({ type: "text_delta", turnId, text }),
           onThinkingDelta: (text) => emit({ type: "thinking_delta", turnId, text }),
+          operation: request.operation,
         }));
       const reply = call.reply;
       messages = call.messages;

@@ -6,7 +6,7 @@
  */
 
 import type { EventPayload } from "../events/event_types.ts";
-import type { ChatModel, ResponseFormat, ThinkingLevel } from "../model/chat_model.ts";
+import type { ChatModel, ModelCallContext, ResponseFormat, ThinkingLevel } from "../model/chat_model.ts";
 import type { Message, Usage } from "../model/message.ts";
 import type { FlueTool } from "../tools/tool.ts";
 
@@ -24,6 +24,8 @@ export interface HarnessRequest {
   responseFormat?: ResponseFormat;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
+  /** The operation the run serves; passed on to every model call as `ModelRequest.operation`. */
+  operation?: ModelCallContext;
   /** Cancels the operation: the model request, tool calls and their subprocesses. */
   signal: AbortSignal;
   /** Emits an event; the session adds correlation fields. */

@@ -61,6 +61,41 @@ export function defineHarnessContractTests(name: string, makeOptions: () => Agen
     }
   });
 
+  test("every model call carries the operation it serves: its kind, session, role and task", async () => {
+    const seen: NonNullable<ModelRequest["operation"]>[] = [];
+    const model = new FunctionModel((request) => {
+      if (request.operation) seen.push(request.operation);
+      return "ok";
+    });
+    const agent = await agentWith({
+      model,
+      name: "helper",
+      id: "inst-1",
+      roles: { reviewer: { description: "Reviews", instructions: "Be strict." } },
+    });
+    try {
+      const session = await agent.session("chat");
+      const response = await session.prompt("hello", { role: "reviewer" });
+      await session.task("look around");
+      assert.deepEqual(seen[0], {
+        agent: "helper",
+        instanceId: "inst-1",
+        session: "chat",
+        operationId: response.operationId,
+        operationKind: "prompt",
+        role: "reviewer",
+        taskDepth: 0,
+      });
+      const task = seen.at(-1)!;
+      assert.equal(task.operationKind, "prompt");
+      assert.equal(task.taskDepth, 1);
+      assert.match(task.taskId ?? "", /^task_/);
+      assert.match(task.session, /^chat\/tasks\//);
+    } finally {
+      await agent.close();
+    }
+  });
+
   test("one tool call runs and its result reaches the model", async () => {
     const model = new TestModel({ script: [{ toolCalls: [{ name: "add", args: { a: 2, b: 3 } }] }, "five"] });
     const agent = await agentWith({ model, tools: [add] });

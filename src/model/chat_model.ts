@@ -30,6 +30,34 @@ export interface ResponseFormat {
   schema: Record<string, unknown>;
 }
 
+/**
+ * Which operation a model call serves. Real models ignore it; key-less test models (a `FunctionModel`'s function)
+ * can use it to answer a skill, a role or a subagent task differently.
+ */
+export interface ModelCallContext {
+  /** The agent's name. */
+  agent: string;
+  /** The agent instance id. */
+  instanceId: string;
+  /** The session name. */
+  session: string;
+  /** The operation's id, as in its events. */
+  operationId: string;
+  /**
+   * The kind of operation: `prompt`, `skill` or `compact` (a summarising call). A subagent's session runs its own
+   * operations (a `prompt`), marked by `taskId` and `taskDepth`.
+   */
+  operationKind: "prompt" | "skill" | "task" | "shell" | "compact";
+  /** The skill being run, for a skill call. */
+  skill?: string;
+  /** The role in force, if any. */
+  role?: string;
+  /** The subagent task this session runs, when it is a task's child session. */
+  taskId?: string;
+  /** How deep in the task tree the session is: 0 for a top-level session. */
+  taskDepth: number;
+}
+
 /** One model call. */
 export interface ModelRequest {
   /** The whole conversation, system message first. */
@@ -46,6 +74,8 @@ export interface ModelRequest {
   onTextDelta?: (text: string) => void;
   /** Called with each piece of reasoning text as it streams, where the provider sends it. */
   onThinkingDelta?: (text: string) => void;
+  /** The operation the call serves, when a session makes it. */
+  operation?: ModelCallContext;
 }
 
 /** Why the model stopped. */

@@ -7,7 +7,7 @@
  */
 
 import type { EventPayload } from "../events/event_types.ts";
-import { type ChatModel, DEFAULT_CONTEXT_WINDOW } from "../model/chat_model.ts";
+import { type ChatModel, DEFAULT_CONTEXT_WINDOW, type ModelCallContext } from "../model/chat_model.ts";
 import type { Usage } from "../model/message.ts";
 import type { HistoryEntry, NewHistoryEntry } from "../store/store.ts";
 import { summaryMessageContent, summaryRequest } from "./_summary_prompt.ts";
@@ -195,6 +195,8 @@ export interface CompactionRun {
   keepRecent?: number;
   /** The operation the summary entry belongs to. */
   operationId: string;
+  /** The operation the run serves; the summarising call carries it with `operationKind: "compact"`. */
+  operation?: ModelCallContext;
   /** Cancels the summarising call. */
   signal: AbortSignal;
   /** Emits the operation's events. */
@@ -248,6 +250,7 @@ export async function compactContext(run: CompactionRun): Promise<CompactionOutc
     messages: summaryRequest(summarised, Math.floor(window * 4 * 0.5), Math.floor(maxSummaryTokens * 0.75)),
     tools: [],
     signal: run.signal,
+    operation: run.operation && summaryContext(run.operation),
   });
   const content = summaryMessageContent(run.redact(reply.text), maxSummaryTokens * 4, summarised.length);
   // Items after a summary are in stored order, so the last summarised one has the highest seq it covers.
@@ -260,4 +263,9 @@ export async function compactContext(run: CompactionRun): Promise<CompactionOutc
   const messagesAfter = run.context.items.length;
   run.emit({ type: "compaction", messagesBefore, messagesAfter, durationMs: performance.now() - started });
   return { messagesBefore, messagesAfter, usage: reply.usage, summary: content };
+}
+
+function summaryContext(operation: ModelCallContext): ModelCallContext {
+  const { skill: _skill, ...rest } = operation;
+  return { ...rest, operationKind: "compact" };
 }

@@ -220,3 +220,21 @@ Deno.test("init() rejects compaction options out of range, naming the option", a
     /Option "compaction" must be false or an object/,
   );
 });
+
+Deno.test("a summarising call says it serves a compaction, so a test model can tell it apart", async () => {
+  const kinds: (string | undefined)[] = [];
+  const model = new FunctionModel((request) => {
+    kinds.push(request.operation?.operationKind);
+    return isSummaryRequest(request) ? "Summary: two notes." : "fine";
+  }, { contextWindow: WINDOW });
+  const agent = await init({ model, store: "memory", sandbox: "memory" });
+  try {
+    const session = await agent.session();
+    await session.prompt("one");
+    await session.prompt("two");
+    await session.compact({ keepRecent: 0 });
+    assert.deepEqual(kinds, ["prompt", "prompt", "compact"]);
+  } finally {
+    await agent.close();
+  }
+});

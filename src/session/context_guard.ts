@@ -8,7 +8,7 @@
 
 import { AbortError, abortErrorFrom } from "../errors.ts";
 import type { EventPayload } from "../events/event_types.ts";
-import type { ChatModel } from "../model/chat_model.ts";
+import type { ChatModel, ModelCallContext } from "../model/chat_model.ts";
 import { addUsage, emptyUsage, type Message, type Usage } from "../model/message.ts";
 import type { HistoryEntry, NewHistoryEntry } from "../store/store.ts";
 import { limitToolResult } from "../tools/_oversized_result.ts";
@@ -33,6 +33,8 @@ export interface GuardedRunOptions {
   model: ChatModel;
   /** The operation's id. */
   operationId: string;
+  /** The operation the run serves, for the summarising calls' `ModelRequest.operation`. */
+  operation?: ModelCallContext;
   /** Cancels summarising calls. */
   signal: AbortSignal;
   /** Emits the operation's events. */

@@ -11,7 +11,7 @@ import type { Schema } from "../output/schema.ts";
 import type { EventBus } from "../events/event_bus.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import type { Harness } from "../harness/harness.ts";
-import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
+import type { ChatModel, ModelCallContext, ThinkingLevel } from "../model/chat_model.ts";
 import { addUsage, emptyUsage, type Message } from "../model/message.ts";
 import { toJsonSchema } from "../output/json_schema.ts";
 import { resultInstructions } from "../output/result_instructions.ts";
@@ -249,7 +249,7 @@ export class FlueSession implements Session {
       await this.#catchUp();
       const runtime = this.#runtime;
       const model = this.#callSettings(options).model;
-      const allowedTools = runtime.skills.find((skill) => skill.name === name)?.allowedTools;
+      const skill = { name, allowedTools: runtime.skills.find((skill) => skill.name === name)?.allowedTools };
       const response = await runSkillCall(runtime.skills, name, options, {
         model,
         typedRetries: options.typedRetries ?? runtime.typedRetries,
@@ -261,7 +261,7 @@ export class FlueSession implements Session {
             { ...options, model },
             [{ message: { role: "user", content }, source }],
             responseFormat,
-            allowedTools,
+            skill,
           ),
       });
       return { value: response, result: response.text, usage: response.usage };
@@ -403,7 +403,7 @@ export class FlueSession implements Session {
     options: PromptOptions,
     input: { message: Message; source: EntrySource }[],
     responseFormat?: { name: string; schema: Record<string, unknown> },
-    allowedTools?: readonly string[],
+    skill?: { name: string; allowedTools?: readonly string[] },
   ): Promise<{ text: string; usage: ReturnType<typeof emptyUsage>; model: string }> {
     const runtime = this.#runtime;
     // The caller's message may quote a secret (a task prompt, an HTTP request): model and history get it redacted.
@@ -414,6 +414,7 @@ export class FlueSession implements Session {
     let tools = [...runtime.tools(sandbox), ...(options.tools ?? [])];
     if (offersTaskTool(runtime)) tools.push(this.#taskTool(scope));
     // A skill's allowed-tools only narrows what the agent offers: a name the policy left out stays out.
+    const allowedTools = skill?.allowedTools;
     if (allowedTools) tools = tools.filter((tool) => allowedTools.includes(tool.name));
     tools = tools.map((tool) => this.#redactingTool(tool));
     // Reading a cut result back is offered always: a result may be cut in any turn, and the tool list is fixed per run.
@@ -424,8 +425,9 @@ export class FlueSession implements Session {
       role: "system",
       content: await runtime.systemPrompt(role && { name: role.name, instructions: role.instructions }),
     };
+    const operation = this.#operationContext(scope, skill?.name, role?.name);
     const guarded = this.#guard.startRun(
-      this.#guardOptions(scope, model),
+      this.#guardOptions(scope, model, operation),
       system,
       tools,
       input.map((item) => item.message),
@@ -439,6 +441,7 @@ export class FlueSession implements Session {
       responseFormat,
       thinkingLevel,
       signal: scope.signal,
+      operation,
       emit: (payload) => {
         guarded.observe(payload);
         for (const redacted of deltas.redact(payload)) scope.emit(redacted);
@@ -469,11 +472,12 @@ export class FlueSession implements Session {
   }
 
   /** What compaction needs from an operation: its model, events, signal, and a way to store the summary. */
-  #guardOptions(scope: OperationScope, model: ChatModel): GuardedRunOptions {
+  #guardOptions(scope: OperationScope, model: ChatModel, operation?: ModelCallContext): GuardedRunOptions {
     const runtime = this.#runtime;
     return {
       model,
       operationId: scope.operationId,
+      operation: operation ?? this.#operationContext(scope),
       signal: scope.signal,
       emit: (payload) => scope.emit(payload),
       redact: (text) => runtime.redactor.redactText(text),
@@ -483,6 +487,22 @@ export class FlueSession implements Session {
         return stored[0];
       },
     };
+  }
+
+  #operationContext(scope: OperationScope, skill?: string, role?: string): ModelCallContext {
+    const runtime = this.#runtime;
+    const context: ModelCallContext = {
+      agent: runtime.agent,
+      instanceId: runtime.instanceId,
+      session: this.name,
+      operationId: scope.operationId,
+      operationKind: scope.kind,
+      taskDepth: runtime.tasks?.depth ?? 0,
+    };
+    if (skill !== undefined) context.skill = skill;
+    if (role !== undefined) context.role = role;
+    if (runtime.tasks?.taskId !== undefined) context.taskId = runtime.tasks.taskId;
+    return context;
   }
 
   /** Takes stored entries into the model's context and moves the known position. */

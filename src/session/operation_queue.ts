@@ -17,6 +17,8 @@ import { CallHandle } from "./call_handle.ts";
 export interface OperationScope {
   /** The operation's id. */
   operationId: string;
+  /** What kind of operation it is. */
+  kind: OperationKind;
   /** Aborted when the operation is cancelled. */
   signal: AbortSignal;
   /** Emits an event correlated with the operation. */
@@ -126,7 +128,7 @@ export class OperationQueue {
         const startedAt = performance.now();
         emit({ type: "operation_start", operationKind: kind });
         if (signal.aborted) throw abortErrorFrom(signal);
-        const outcome = await body({ operationId, signal, emit, forward: (event) => listener?.(event) });
+        const outcome = await body({ operationId, kind, signal, emit, forward: (event) => listener?.(event) });
         if (signal.aborted) throw abortErrorFrom(signal);
         emit({
           type: "operation",

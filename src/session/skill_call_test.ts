@@ -210,3 +210,12 @@ Deno.test("session.skill() never sends a secret value passed in args to the mode
     assert.doesNotMatch(JSON.stringify(await session.history()), /s3cr3t-value/);
   }, { env: { TOKEN: "s3cr3t-value" } });
 });
+
+Deno.test("a skill's model calls say which skill they serve, so a test model can answer it", async () => {
+  const { model, requests } = recordingModel(() => "looked up");
+  await withAgent(model, async (agent) => {
+    await (await agent.session()).skill("lookup");
+  });
+  assert.equal(requests[0].operation?.operationKind, "skill");
+  assert.equal(requests[0].operation?.skill, "lookup");
+});

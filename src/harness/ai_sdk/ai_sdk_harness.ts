@@ -8,7 +8,7 @@
  * @module
  */
 
-import { getErrorMessage, type LanguageModelV4StreamPart } from "@ai-sdk/provider";
+import { getErrorMessage, type JSONValue, type LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import {
   type CallWarning,
   isStepCount,
@@ -24,7 +24,7 @@ import {
 import { newId } from "../../_id.ts";
 import { abortErrorFrom } from "../../errors.ts";
 import { isContextOverflowError } from "../../model/context_overflow.ts";
-import type { StopReason } from "../../model/chat_model.ts";
+import type { ModelCallContext, StopReason } from "../../model/chat_model.ts";
 import { addUsage, emptyUsage, type Message, type Usage } from "../../model/message.ts";
 import {
   executeToolCall,
@@ -225,7 +225,7 @@ export class AiSdkHarness implements Harness {
         reasoning: reasoningOf(request.thinkingLevel),
         maxRetries: target.maxRetries,
         ...(target.timeoutMs ? { timeout: { firstChunkMs: target.timeoutMs, chunkMs: target.timeoutMs } } : {}),
-        ...(target.providerOptions ? { providerOptions: target.providerOptions } : {}),
+        ...providerOptionsFor(target.providerOptions, request.operation),
         abortSignal: AbortSignal.any([signal, stopping.signal]),
         prepareStep: () => {
           // The session compacted its history while committing the last turn: continue from the compacted one.
@@ -310,4 +310,16 @@ function describeWarning(warning: CallWarning): string {
 // The SDK runs tools only after a reply that ended normally; a call in a reply cut off by the length limit is not run.
 function notRun(stopReason: StopReason): { content: string; isError: boolean } {
   return { content: `Error: the tool was not run because the reply ended early (${stopReason})`, isError: true };
+}
+
+// The operation a call serves travels as provider options under "flue": provider packages read only their own key,
+// and the adapter over Flue's own models hands it on as `ModelRequest.operation`.
+function providerOptionsFor(
+  base: Record<string, Record<string, boolean>> | undefined,
+  operation: ModelCallContext | undefined,
+): { providerOptions?: Record<string, Record<string, JSONValue>> } {
+  if (!base && !operation) return {};
+  const options: Record<string, Record<string, JSONValue>> = { ...base };
+  if (operation) options.flue = { operation: JSON.parse(JSON.stringify(operation)) as JSONValue };
+  return { providerOptions: options };
 }

@@ -16,7 +16,14 @@ import type {
   LanguageModelV4Usage,
   SharedV4Warning,
 } from "@ai-sdk/provider";
-import type { ChatModel, ModelReply, ModelRequest, StopReason, ThinkingLevel } from "../../model/chat_model.ts";
+import type {
+  ChatModel,
+  ModelCallContext,
+  ModelReply,
+  ModelRequest,
+  StopReason,
+  ThinkingLevel,
+} from "../../model/chat_model.ts";
 import type { Usage } from "../../model/message.ts";
 import { fromLanguageModelPrompt } from "./_message_conversion.ts";
 
@@ -173,6 +180,9 @@ export class ChatModelLanguageModel implements LanguageModelV4 {
       tools,
       signal: options.abortSignal ?? new AbortController().signal,
     };
+    // The ai-sdk harness passes the operation a call serves as provider options under "flue".
+    const operation = (options.providerOptions?.flue as { operation?: ModelCallContext } | undefined)?.operation;
+    if (operation) request.operation = operation;
     const format = options.responseFormat;
     if (format?.type === "json" && format.schema) {
       if (this.chatModel.supportsStructuredOutput) {
