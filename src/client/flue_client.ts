@@ -184,6 +184,20 @@ export class FlueClient {
   }
 
   /**
+   * Checks the server can serve: its store answers.
+   *
+   * @returns Whether it is ready (`false` for 503 `store_unavailable`).
+   */
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.#json<{ ok: boolean }>("GET", "ready")).ok === true;
+    } catch (error) {
+      if (error instanceof FlueClientError && error.status === 503) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Reads the server's manifest: its agents, workflows and routes.
    *
    * @returns The manifest.

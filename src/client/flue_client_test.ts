@@ -40,6 +40,7 @@ Deno.test("FlueClient prompts, streams typed events with the result, and reads t
   try {
     const { client } = server;
     assert.equal(await client.health(), true);
+    assert.equal(await client.ready(), true);
     assert.deepEqual((await client.manifest()).agents.map((agent) => agent.name), ["echo"]);
     const answer = await client.prompt("echo", "u1", "hello", { session: "chat" });
     assert.equal(answer.text, "echo: hello");

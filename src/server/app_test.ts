@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createAgent } from "../agent/create_agent.ts";
 import { FunctionModel } from "../model/test_models/function_model.ts";
 import { TestModel } from "../model/test_models/test_model.ts";
+import { MemoryStore } from "../store/memory_store.ts";
 import { startTestServer } from "./testdata/test_server.ts";
 
 const assistant = { model: "test", sandbox: "memory" } as const;
@@ -202,6 +203,29 @@ Deno.test("a model still calling tools at maxTurns answers 422", async () => {
     assert.equal(response.status, 422);
     assert.equal((await errorOf(response)).type, "max_turns_exceeded");
   } finally {
+    await server.close();
+  }
+});
+
+Deno.test("GET /ready answers 200 while the store answers and 503 without details when it does not", async () => {
+  const store = new MemoryStore();
+  const server = startTestServer({ store, token: "a-token-of-sixteen+" });
+  const originalError = console.error;
+  const logged: string[] = [];
+  console.error = (...args: unknown[]) => void logged.push(args.join(" "));
+  try {
+    const ready = await server.request("/ready");
+    assert.equal(ready.status, 200, "needs no token");
+    assert.deepEqual(await ready.json(), { ok: true });
+    await store.close();
+    const down = await server.request("/ready");
+    assert.equal(down.status, 503);
+    const { error } = await down.json();
+    assert.equal(error.type, "store_unavailable");
+    assert.doesNotMatch(error.message, /closed|memory/i);
+    assert.ok(logged.some((line) => line.includes("GET /ready")), "the cause is in the server's log");
+  } finally {
+    console.error = originalError;
     await server.close();
   }
 });

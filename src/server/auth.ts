@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication. With a token configured, every route but `/health` needs it, on any address. Without
+ * Bearer-token authentication. With a token configured, every route but `/health` and `/ready` needs it, on any address. Without
  * one, `serve()` refuses to listen beyond loopback, and a request that nevertheless arrives from a non-loopback
  * address (a module served by `deno serve` on `0.0.0.0`, or on Deno Deploy) is refused: deny by default. A request
  * without a token must also be addressed to this machine (`Host`) and, when a browser sent it, come from a page of
@@ -62,7 +62,7 @@ export function assertSafeToListen(hostname: string, token: string | undefined):
 }
 
 /** Paths reachable without a token. */
-const PUBLIC_PATHS = new Set(["/health"]);
+const PUBLIC_PATHS = new Set(["/health", "/ready"]);
 
 /**
  * The authentication middleware.

@@ -24,6 +24,12 @@ export interface RouteInfo {
 /** Every route, in the order they are documented. */
 export const ROUTES: readonly RouteInfo[] = [
   { method: "GET", path: "/health", summary: "Liveness check; needs no token", isPublic: true },
+  {
+    method: "GET",
+    path: "/ready",
+    summary: "Readiness check: 200 when the store answers, else 503; needs no token",
+    isPublic: true,
+  },
   { method: "GET", path: "/agents", summary: "Manifest: agents, workflows and routes" },
   { method: "GET", path: "/openapi.json", summary: "This API as an OpenAPI 3.1 document" },
   {
