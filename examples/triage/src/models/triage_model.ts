@@ -1,8 +1,9 @@
 /**
  * The example's key-less model: a deterministic stand-in for an LLM that triages issues the way the project's text
- * tells it to. It reads the rules of AGENTS.md from the system prompt, the skill's instructions from the message (or
- * from `activate_skill`), and the role from the system prompt, and learns about the workspace only through real tool
- * calls (`grep`, `glob`, `read`, `write`) that run in the sandbox. Edit AGENTS.md and its answers change.
+ * tells it to. It knows which skill, role or subagent task a call serves from `request.operation`, reads the rules of
+ * AGENTS.md from the system prompt and the skill's instructions from the message (or from `activate_skill`), and learns
+ * about the workspace only through real tool calls (`grep`, `glob`, `read`, `write`) that run in the sandbox. Edit
+ * AGENTS.md and its answers change.
  *
  * Swap it for a real model (`model: "openai:gpt-5.5"` in the agent, or `flue run triage --model ...`) and the
  * workflow, skills and role stay the same.
@@ -37,11 +38,11 @@ function reply(request: ModelRequest): FunctionModelReply {
   const first = request.messages[0];
   const system = first?.role === "system" ? first.content : "";
   const { prompt, results } = currentTurn(request.messages);
-  if (prompt.includes('Run the skill "classify-issue"')) return classify(system, prompt, results);
-  if (/^## Role: maintainer$/m.test(system)) return writeReport(prompt, results);
-  if (/\bduplicates?\b/i.test(prompt) && request.tools.some((tool) => tool.name === "activate_skill")) {
-    return findDuplicates(prompt, results);
-  }
+  // `request.operation` says which operation the call serves: the skill, the role, or the subagent's task.
+  const operation = request.operation;
+  if (operation?.skill === "classify-issue") return classify(system, prompt, results);
+  if (operation?.role === "maintainer") return writeReport(prompt, results);
+  if (operation?.taskId !== undefined) return findDuplicates(prompt, results);
   return "I triage notekeeper issues. Run the triage workflow: flue run triage --payload @payloads/crash.json";
 }
 
