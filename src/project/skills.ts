@@ -10,27 +10,14 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { parseFrontMatter } from "./front_matter.ts";
+import type { RunnableSkill } from "../session/skill_call.ts";
 import { checkSkillFrontMatter, SKILL_NAME } from "./_skill_front_matter.ts";
 
 /** Where skills live, relative to the project directory. */
 export const SKILLS_DIR: string = ".agents/skills";
 
 /** A skill, loaded and checked. */
-export interface Skill {
-  /** The name: lower-kebab, the same as its file or directory name. */
-  readonly name: string;
-  /** What it does and when to use it; listed in the system prompt. */
-  readonly description: string;
-  /** The body of the file: the instructions the model follows. */
-  readonly instructions: string;
-  /** The file it came from, relative to the project directory. */
-  readonly file: string;
-  /** The schema `args` must satisfy, converted from `input_schema`. */
-  readonly input?: z.ZodType;
-  /** The schema the result must satisfy, converted from `output_schema`. */
-  readonly output?: z.ZodType;
-  /** The only tools a call of this skill may use, when restricted. */
-  readonly allowedTools?: readonly string[];
+export interface Skill extends RunnableSkill {
   /** The license the skill is shared under. */
   readonly license?: string;
   /** Free-form data about the skill. */
