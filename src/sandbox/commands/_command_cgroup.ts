@@ -23,6 +23,14 @@ export interface CgroupLimits {
   maxCpus: number;
 }
 
+/** Per-process bounds, set by {@linkcode CommandCgroup.wrap} with `ulimit` before the command starts. */
+export interface ProcessLimits {
+  /** Writable memory per process (`RLIMIT_DATA`). */
+  maxMemoryBytes: number;
+  /** Largest file a process may write (`RLIMIT_FSIZE`). */
+  maxFileSizeBytes: number;
+}
+
 /** Which controllers this host lets Flue use, and where the command groups go. */
 export interface CgroupSupport {
   /** `2` for the unified hierarchy, `1` for the per-controller hierarchies. */
@@ -191,15 +199,23 @@ export class CommandCgroup {
   }
 
   /**
-   * Wraps argv so the command joins the groups before it runs anything.
+   * Wraps argv so the command joins the groups before it runs anything, and sets the per-process limits there too
+   * (with `ulimit`, whose POSIX units are kilobytes for `-d` and 512-byte blocks for `-f`), which saves starting
+   * `prlimit` for every command.
    *
    * @param argv The command, program first.
+   * @param limits Per-process limits to set before the command starts; none when omitted.
    * @returns The argv to spawn.
    */
-  wrap(argv: readonly string[]): string[] {
+  wrap(argv: readonly string[], limits?: Readonly<ProcessLimits>): string[] {
     const shell = findExecutable("sh") ?? "/bin/sh";
-    const joins = this.#directories.map((path) => `echo $$ > ${path}/cgroup.procs`).join(" && ");
-    return [shell, "-c", `${joins} && exec "$0" "$@"`, ...argv];
+    const steps = this.#directories.map((path) => `echo $$ > ${path}/cgroup.procs`);
+    if (limits !== undefined) {
+      const kilobytes = Math.floor(limits.maxMemoryBytes / 1024);
+      const blocks = Math.floor(limits.maxFileSizeBytes / 512);
+      steps.push(`ulimit -d ${kilobytes} && ulimit -f ${blocks} && ulimit -c 0`);
+    }
+    return [shell, "-c", `${steps.join(" && ")} && exec "$0" "$@"`, ...argv];
   }
 
   /**

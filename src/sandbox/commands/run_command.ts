@@ -125,8 +125,9 @@ export async function runCommand(command: string, options: RunCommandOptions): P
   commandEnvironment(workspace, allowNet, options.env);
   if (isolation === "unconfined") {
     const cgroup = createCgroup(limits);
-    const argv = withLimits(prlimit, limits, planArgv(plan, workspace, allowNet), false);
-    const child = spawnIn(cgroup, argv, {
+    const planned = planArgv(plan, workspace, allowNet);
+    const argv = cgroup === undefined ? withLimits(prlimit, limits, planned, false) : planned;
+    const child = spawnIn(cgroup, limits, argv, {
       cwd,
       clearEnv: true,
       env: commandEnvironment(workspace, allowNet, options.env),
@@ -163,6 +164,7 @@ export async function runCommand(command: string, options: RunCommandOptions): P
       `Working directory "${options.cwd}" is inside "${shown}/", which holds sandbox state and is hidden from commands`,
     );
   }
+  const cgroup = createCgroup(limits);
   const args = bubblewrapArgs({
     plan,
     workspace,
@@ -176,9 +178,9 @@ export async function runCommand(command: string, options: RunCommandOptions): P
     identityFiles: await sandboxIdentityFiles(),
     disableNestedUserNamespaces: status.features.supportsDisableUserns,
     sizeTmp: status.features.supportsTmpfsSize,
+    inheritsLimits: cgroup !== undefined,
   });
-  const cgroup = createCgroup(limits);
-  const child = spawnIn(cgroup, [status.path, ...args], {
+  const child = spawnIn(cgroup, limits, [status.path, ...args], {
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
@@ -219,9 +221,17 @@ function createCgroup(limits: CommandLimits): CommandCgroup | undefined {
   return cgroup;
 }
 
-/** Spawns argv, first joining the control group when there is one, so nothing of the command runs outside it. */
-function spawnIn(cgroup: CommandCgroup | undefined, argv: string[], options: Deno.CommandOptions): Deno.ChildProcess {
-  const [program, ...args] = cgroup === undefined ? argv : cgroup.wrap(argv);
+/**
+ * Spawns argv, first joining the control group (and setting the per-process limits) when there is one, so nothing of
+ * the command runs outside it.
+ */
+function spawnIn(
+  cgroup: CommandCgroup | undefined,
+  limits: CommandLimits,
+  argv: string[],
+  options: Deno.CommandOptions,
+): Deno.ChildProcess {
+  const [program, ...args] = cgroup === undefined ? argv : cgroup.wrap(argv, limits);
   return new Deno.Command(program, { ...options, args }).spawn();
 }
 

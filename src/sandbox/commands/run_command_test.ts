@@ -296,6 +296,14 @@ confinedTest(
   },
 );
 
+confinedTest("runCommand() applies the per-process limits inside the sandbox", async (workspace) => {
+  const limits = { maxMemoryBytes: 512 * 1024 ** 2, maxFileSizeBytes: 8 * 1024 ** 2 };
+  const result = await runCommand("cat /proc/self/limits", { workspace, policy: policy(["cat"]), limits });
+  assert.match(result.stdout, /^Max data size\s+536870912\s+536870912\s+bytes/m);
+  assert.match(result.stdout, /^Max file size\s+8388608\s+8388608\s+bytes/m);
+  assert.match(result.stdout, /^Max core file size\s+0\s+/m);
+});
+
 confinedTest("runCommand() kills a command tree that passes its memory limit, and says so", async (workspace) => {
   if (detectCgroupSupport()?.parents.memory === undefined) {
     console.log("memory limit: no memory controller on this host, not tested");
