@@ -150,7 +150,6 @@ confinedTest(
 confinedTest("escape: a gigabyte of output is cut at the cap without growing memory", async (project) => {
   const session = await shellSession(project, ["head"]);
   const before = Deno.memoryUsage().rss;
-  const started = performance.now();
   const result = await session.shell("head -c 1000000000 /dev/zero");
   const growth = Deno.memoryUsage().rss - before;
   assert.equal(result.exitCode, 0);
@@ -158,7 +157,7 @@ confinedTest("escape: a gigabyte of output is cut at the cap without growing mem
   assert.match(result.stdout, /\n\[output truncated: 998951424 more bytes\]$/);
   // Parallel test files share this process's memory, so the bound is loose; kept whole, the output alone would be 1 GB.
   assert.ok(growth < 400 * 1024 * 1024, `RSS grew by ${growth} bytes`);
-  assert.ok(performance.now() - started < 15_000);
+  assert.equal(result.timedOut, false);
 
   const run = await runHostileModel(project, { allowShell: true, allowedCommands: ["head"] }, [
     { name: "bash", args: { command: "head -c 1000000000 /dev/zero" } },
@@ -171,7 +170,8 @@ confinedTest("escape: a timeout kills the whole tree while grandchildren hold th
   const session = await shellSession(project, ["echo", "sleep"], true);
   const started = performance.now();
   const result = await session.shell("echo partial; (sleep 31.7 &); sleep 31.7", { timeoutMs: 500 });
-  assert.ok(performance.now() - started < 2_000, `took ${performance.now() - started} ms`);
+  // Well before the sleeps would end: the pipes they hold did not keep the call waiting.
+  assert.ok(performance.now() - started < 15_000, `took ${performance.now() - started} ms`);
   assert.equal(result.timedOut, true);
   assert.equal(result.exitCode, 124);
   assert.equal(result.stdout, "partial\n");
