@@ -1,25 +1,29 @@
-/** The files `flue init` writes, as functions of where `flue` is imported from. */
+/** The files `flue init` writes. */
 
-/** Where the generated project gets Flue from. */
-export interface FlueSource {
-  /** Import-map entries for `flue` and its dependencies. */
-  imports: Record<string, string>;
-  /** How the project's tasks start the CLI. */
-  cli: string;
-}
+/** The version of zod generated projects import (the one Flue itself is built on). */
+export const ZOD_SPECIFIER = "npm:zod@4.6.7";
 
 /**
- * The generated project's files, by relative path.
+ * The `deno.json` entries of a generated project: imports, tasks, unstable features and the `flue` key. `flue init`
+ * merges them into an existing configuration.
  *
- * @param source Where Flue comes from.
- * @returns The files.
+ * @param version Flue's version; the project imports `jsr:@flue/cli@^<version>`.
+ * @returns The entries.
  */
-export function projectFiles(source: FlueSource): Record<string, string> {
-  const denoJson = {
-    imports: source.imports,
+export function projectConfig(version: string): {
+  imports: Record<string, string>;
+  tasks: Record<string, string>;
+  unstable: string[];
+  flue: Record<string, unknown>;
+} {
+  const spec = `jsr:@flue/cli@^${version}`;
+  const cli = "deno run -A jsr:@flue/cli/cli";
+  return {
+    imports: { flue: spec, "flue/testing": `${spec}/testing`, zod: ZOD_SPECIFIER },
     tasks: {
-      run: `deno run -A --config deno.json ${source.cli} run`,
-      flue: `deno run -A --config deno.json ${source.cli}`,
+      dev: `${cli} dev`,
+      run: `${cli} run`,
+      flue: cli,
       test: "deno test -A",
       serve: "deno serve -A --host 127.0.0.1 --port 2024 server.ts",
     },
@@ -27,9 +31,15 @@ export function projectFiles(source: FlueSource): Record<string, string> {
     unstable: ["kv"],
     flue: { model: "test", sandbox: "virtual" },
   };
+}
+
+/**
+ * The generated project's files other than `deno.json` and `.gitignore`, by relative path.
+ *
+ * @returns The files.
+ */
+export function projectFiles(): Record<string, string> {
   return {
-    "deno.json": `${JSON.stringify(denoJson, null, 2)}\n`,
-    ".gitignore": ".flue/\n",
     "AGENTS.md": AGENTS_MD,
     ".agents/skills/review-text/SKILL.md": REVIEW_TEXT_SKILL,
     "src/agents/assistant.ts": ASSISTANT_TS,
