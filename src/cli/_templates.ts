@@ -1,5 +1,7 @@
 /** The files `flue init` writes. */
 
+import { SERVER_ENTRY_TS } from "../deploy/server_entry.ts";
+
 /** The version of zod generated projects import (the one Flue itself is built on). */
 export const ZOD_SPECIFIER = "npm:zod@4.6.7";
 
@@ -46,7 +48,7 @@ export function projectFiles(): Record<string, string> {
     "src/workflows/summarize.ts": SUMMARIZE_TS,
     "src/workflows/summarize_test.ts": SUMMARIZE_TEST_TS,
     "server.ts": SERVER_TS,
-    "main.ts": DEPLOY_MAIN_TS,
+    "main.ts": SERVER_ENTRY_TS,
   };
 }
 
@@ -60,27 +62,6 @@ import { createProjectApp } from "flue";
 const app = await createProjectApp(import.meta.dirname!, { worker: true, platform: "auto" });
 
 export default { fetch: app.fetch } satisfies Deno.ServeDefaultExport;
-`;
-
-const DEPLOY_MAIN_TS =
-  `// The entry point for Deno Deploy (docs/deploy.md); \`deno run -A main.ts\` runs it locally too. Set FLUE_API_TOKEN
-// and the model provider's key, such as OPENAI_API_KEY, in the deployment's environment variables. On Deploy
-// (DENO_DEPLOYMENT_ID is set) platform "auto" keeps sessions and dispatches in Deno KV and workspaces in memory, as
-// Deploy has no writable disk and no subprocesses.
-import { serve } from "flue";
-
-if (!Deno.env.get("FLUE_API_TOKEN")) {
-  throw new Error("Set FLUE_API_TOKEN: a deployed server must require a bearer token");
-}
-
-await serve({
-  dir: import.meta.dirname!,
-  platform: "auto",
-  // Deploy routes requests to the isolate whatever the port; elsewhere PORT chooses it.
-  hostname: "0.0.0.0",
-  port: Number(Deno.env.get("PORT") ?? 8000),
-  onListen: ({ hostname, port }) => console.log(\`Listening on http://\${hostname}:\${port}/\`),
-});
 `;
 
 const AGENTS_MD = `# Project instructions

@@ -11,30 +11,10 @@ import { join, relative } from "node:path";
 import { applyEdits, modify } from "jsonc-parser";
 import type { BuildContext } from "./build_context.ts";
 import { warnAboutLinks, writeBuildFile } from "./build_context.ts";
+import { SERVER_ENTRY_TS } from "./server_entry.ts";
 
 /** The entry Deno Deploy runs. */
 export const DENO_DEPLOY_ENTRY = "main.ts";
-
-const MAIN_TS =
-  `// The entry point for Deno Deploy (docs/deploy.md); \`deno run -A main.ts\` runs it locally too. Set FLUE_API_TOKEN
-// and the model provider's key, such as OPENAI_API_KEY, in the deployment's environment variables. On Deploy
-// (DENO_DEPLOYMENT_ID is set) platform "auto" keeps sessions and dispatches in Deno KV and workspaces in memory, as
-// Deploy has no writable disk and no subprocesses.
-import { serve } from "flue";
-
-if (!Deno.env.get("FLUE_API_TOKEN")) {
-  throw new Error("Set FLUE_API_TOKEN: a deployed server must require a bearer token");
-}
-
-await serve({
-  dir: import.meta.dirname!,
-  platform: "auto",
-  // Deploy routes requests to the isolate whatever the port; elsewhere PORT chooses it.
-  hostname: "0.0.0.0",
-  port: Number(Deno.env.get("PORT") ?? 8000),
-  onListen: ({ hostname, port }) => console.log(\`Listening on http://\${hostname}:\${port}/\`),
-});
-`;
 
 /**
  * The server entry every container target runs: written when the project has none (`flue init` writes it).
@@ -46,7 +26,7 @@ export async function ensureServerEntry(context: BuildContext): Promise<void> {
     await Deno.stat(join(context.projectDir, DENO_DEPLOY_ENTRY));
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-    await writeBuildFile({ ...context, outDir: context.projectDir }, DENO_DEPLOY_ENTRY, MAIN_TS);
+    await writeBuildFile({ ...context, outDir: context.projectDir }, DENO_DEPLOY_ENTRY, SERVER_ENTRY_TS);
   }
 }
 
