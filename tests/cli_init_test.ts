@@ -29,6 +29,8 @@ Deno.test("a project made by init from a checkout, moved elsewhere with the chec
       zod: "npm:zod@4.6.7",
     });
     assert.deepEqual(config.links, ["../flue"]);
+    // Deno never runs these optional native builds; saying so keeps the first run free of its warning box.
+    assert.deepEqual(config.allowScripts, { deny: ["npm:@mongodb-js/zstd", "npm:node-liblzma"] });
     assert.equal(config.tasks.run, "deno run -A jsr:@flue/cli/cli run");
     assert.equal(config.tasks.dev, "deno run -A jsr:@flue/cli/cli dev");
     assert.ok(!text.includes(first), "no absolute path in deno.json");

@@ -17,6 +17,8 @@ export interface ConfigAdditions {
   unstable: string[];
   /** `links` entries (a relative path to a Flue checkout). */
   links: string[];
+  /** npm packages whose build scripts are denied (added to `allowScripts.deny` unless `allowScripts` is a list). */
+  allowScripts: { deny: string[] };
   /** The `flue` key, written when the configuration has none. */
   flue: Record<string, unknown>;
 }
@@ -45,6 +47,7 @@ const FORMATTING: FormattingOptions = { insertSpaces: true, tabSize: 2, eol: "\n
  *   imports: { flue: "jsr:@flue/cli@^0.1.0" },
  *   tasks: { run: "deno run -A jsr:@flue/cli/cli run" },
  *   unstable: ["kv"],
+ *   allowScripts: { deny: [] },
  *   links: [],
  *   flue: { model: "test" },
  * }, { existing: { tasks: { lint: "deno lint" } }, force: false });
@@ -89,6 +92,18 @@ export function mergeDenoConfig(
   for (const link of additions.links) if (!links.includes(link)) set(["links", -1], link);
   const unstable = Array.isArray(existing.unstable) ? existing.unstable : [];
   for (const feature of additions.unstable) if (!unstable.includes(feature)) set(["unstable", -1], feature);
+  const allowScripts = existing.allowScripts;
+  if (allowScripts === undefined) set(["allowScripts"], additions.allowScripts);
+  else if (allowScripts !== null && typeof allowScripts === "object" && !Array.isArray(allowScripts)) {
+    const denied = (allowScripts as { deny?: unknown }).deny;
+    const list = Array.isArray(denied) ? denied : [];
+    const allowed = (allowScripts as { allow?: unknown }).allow;
+    for (const name of additions.allowScripts.deny) {
+      // A package the project allows keeps its scripts.
+      if (list.includes(name) || (Array.isArray(allowed) && allowed.includes(name))) continue;
+      set(["allowScripts", "deny", -1], name);
+    }
+  }
   if (existing.flue === undefined) set(["flue"], additions.flue);
   return { text: result.endsWith("\n") ? result : `${result}\n`, conflicts: force ? [] : conflicts };
 }

@@ -10,6 +10,7 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findDenoConfig, readDenoConfig } from "../project/deno_config.ts";
+import { isDenoExecutable } from "./_deno_executable.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** Set in the relaunched process to the configuration it runs under, so it never relaunches again. */
@@ -70,10 +71,6 @@ function projectFlag(args: string[]): string | undefined {
     if (args[index].startsWith("--project=")) return args[index].slice("--project=".length);
   }
   return undefined;
-}
-
-function isDenoExecutable(): boolean {
-  return /^deno(\.exe)?$/i.test(Deno.execPath().split(/[\\/]/).pop() ?? "");
 }
 
 function hasAllPermissions(): boolean {

@@ -6,6 +6,13 @@ import { SERVER_ENTRY_TS } from "../deploy/server_entry.ts";
 export const ZOD_SPECIFIER = "npm:zod@4.6.7";
 
 /**
+ * npm packages whose install scripts Deno is told not to run, so a new project's first run prints no "Ignored build
+ * scripts" warning: optional native compressors that the memory sandbox's shell (`npm:just-bash`) can load, which it
+ * does without when absent. Deno never ran these scripts anyway; denying them only says so.
+ */
+export const DENIED_BUILD_SCRIPTS: string[] = ["npm:@mongodb-js/zstd", "npm:node-liblzma"];
+
+/**
  * The `deno.json` entries of a generated project: imports, tasks, unstable features and the `flue` key. `flue init`
  * merges them into an existing configuration.
  *
@@ -16,6 +23,7 @@ export function projectConfig(version: string): {
   imports: Record<string, string>;
   tasks: Record<string, string>;
   unstable: string[];
+  allowScripts: { deny: string[] };
   flue: Record<string, unknown>;
 } {
   const spec = `jsr:@flue/cli@^${version}`;
@@ -31,6 +39,7 @@ export function projectConfig(version: string): {
     },
     // Deno KV (the kv store, which main.ts uses on Deno Deploy) is unstable in Deno 2.
     unstable: ["kv"],
+    allowScripts: { deny: DENIED_BUILD_SCRIPTS },
     flue: { model: "test", sandbox: "virtual" },
   };
 }

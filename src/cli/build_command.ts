@@ -9,6 +9,7 @@ import { type BuildContext, openBuildContext } from "../deploy/build_context.ts"
 import { BUILD_TARGETS, type BuildTarget, REFUSED_TARGETS } from "../deploy/build_targets.ts";
 import { COMPILE_TRIPLES } from "../deploy/binary_target.ts";
 import { parseCommandArgs } from "./_command_args.ts";
+import { denoExecutable } from "./_deno_executable.ts";
 import type { CliIo } from "./terminal.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -161,11 +162,6 @@ function printBuild(outcome: BuildOutcome, compiled: boolean, projectPath: strin
     );
   } else if (target.manual) lines.push(`  ${target.manual.replaceAll("<name>", context.name)}`);
   return `${lines.join("\n")}\n`;
-}
-
-/** The `deno` to run: this process when it is deno, else the one on `PATH` (a compiled `flue`). */
-export function denoExecutable(): string {
-  return /^deno(\.exe)?$/i.test(Deno.execPath().split(/[\\/]/).pop() ?? "") ? Deno.execPath() : "deno";
 }
 
 /**

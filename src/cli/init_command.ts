@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
 import { findDenoConfig, parseDenoConfig } from "../project/deno_config.ts";
+import { denoExecutable } from "./_deno_executable.ts";
 import { mergeDenoConfig } from "./_init_merge.ts";
 import { projectConfig, projectFiles } from "./_templates.ts";
 import type { CliIo } from "./terminal.ts";
@@ -105,7 +106,8 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   });
   const writes: Record<string, string> = {};
   const conflicts = merge.conflicts.map((entry) => `${relative(dir, configPath)} ${entry}`);
-  for (const [path, content] of Object.entries(project.files)) {
+  const files = await formatWithProjectSettings(project.files, configText === undefined ? undefined : configPath);
+  for (const [path, content] of Object.entries(files)) {
     const current = await readOptional(join(dir, path));
     if (current === content) continue;
     if (current !== undefined && !force) conflicts.push(path);
@@ -127,7 +129,8 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
     await Deno.mkdir(dirname(target), { recursive: true });
     await Deno.writeTextFile(target, content);
   }
-  const formatted = await formatWithProjectSettings(dir, Object.keys(writes));
+  const configName = relative(dir, configPath);
+  const formatted = !(configName in writes) || await formatInPlace(dir, configName);
   const verb = configText === undefined ? "Created a Flue project in" : "Added Flue to";
   io.stdout(
     `${verb} ${dir}\n${Object.keys(writes).map((path) => `  wrote ${path}\n`).join("")}` +
@@ -148,17 +151,40 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 /**
- * Formats the written files with `deno fmt` from the project directory, so the project's own `fmt` settings apply
- * (a line width of 80, single quotes, ...). Returns `false` when no `deno` can run (a compiled `flue`).
+ * The generated files as `deno fmt` formats them under the project's own settings (a line width of 80, single
+ * quotes, ...), so the project passes `deno fmt --check` and a second `init` finds them unchanged. They are formatted
+ * in a temporary directory with the project's configuration; without a `deno` to run (a compiled `flue`), as written.
  */
-async function formatWithProjectSettings(dir: string, paths: string[]): Promise<boolean> {
-  const formattable = paths.filter((path) => /\.(ts|md|json|jsonc)$/.test(path));
-  if (!formattable.length) return true;
-  const deno = /^deno(\.exe)?$/i.test(Deno.execPath().split(/[\\/]/).pop() ?? "") ? Deno.execPath() : "deno";
+async function formatWithProjectSettings(
+  files: Record<string, string>,
+  configPath: string | undefined,
+): Promise<Record<string, string>> {
+  const scratch = await Deno.makeTempDir({ prefix: "flue-init-" });
   try {
-    const output = await new Deno.Command(deno, {
-      args: ["fmt", "--quiet", ...formattable],
-      cwd: dir,
+    for (const [path, content] of Object.entries(files)) {
+      await Deno.mkdir(dirname(join(scratch, path)), { recursive: true });
+      await Deno.writeTextFile(join(scratch, path), content);
+    }
+    const config = configPath ? ["--config", configPath] : ["--no-config"];
+    if (!await runDenoFmt(scratch, [...config, "."])) return files;
+    const formatted: Record<string, string> = {};
+    for (const path of Object.keys(files)) formatted[path] = await Deno.readTextFile(join(scratch, path));
+    return formatted;
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
+  }
+}
+
+/** Formats one file of the project in place with its settings; `false` when `deno fmt` could not run. */
+function formatInPlace(dir: string, path: string): Promise<boolean> {
+  return runDenoFmt(dir, [path]);
+}
+
+async function runDenoFmt(cwd: string, args: string[]): Promise<boolean> {
+  try {
+    const output = await new Deno.Command(denoExecutable(), {
+      args: ["fmt", "--quiet", ...args],
+      cwd,
       stdout: "null",
       stderr: "null",
     }).output();
