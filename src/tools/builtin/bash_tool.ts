@@ -131,7 +131,7 @@ export function formatShellResult(result: ShellResult, timeoutMs: number): strin
 }
 
 function describePolicy(sandbox: Sandbox): string {
-  const { allowedCommands, allowCompoundCommands, allowWrite, allowNet } = sandbox.policy;
+  const { allowedCommands, allowCompoundCommands, allowWrite, allowNet, allowInterpreters } = sandbox.policy;
   const programs = allowedCommands.length ? allowedCommands.join(", ") : "none";
   return [
     "Run a command in the workspace and get its exit code, stdout and stderr.",
@@ -139,6 +139,7 @@ function describePolicy(sandbox: Sandbox): string {
     allowCompoundCommands
       ? "Pipes, redirections, ; && || and substitutions are allowed."
       : "Only one simple command per call: pipes, redirections, ; && || and $( ) are refused.",
+    allowInterpreters ? "" : "Interpreters (sh, python, node, awk system() ...) are refused.",
     allowWrite ? "" : "The workspace is read-only.",
     allowNet ? "" : "There is no network access.",
   ].filter(Boolean).join(" ");
