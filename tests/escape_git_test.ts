@@ -420,3 +420,25 @@ confinedTest("escape: git does not recurse into a submodule whose own config nam
   await hostGit(top, "status", "--short");
   assert.equal(await exists(`${project.projectDir}/sub-filter-ran`), true);
 });
+
+confinedTest("escape: aliases the model put in a repository's config never run", async (project) => {
+  await Deno.mkdir(`${project.projectDir}/vendor/lib`, { recursive: true });
+  const agent = await project.open({ sandbox: "local", allowWrite: true, allowShell: true, allowedCommands: ["git"] });
+  const session = await agent.session();
+  assert.equal((await session.shell("git -C vendor/lib init -q")).exitCode, 0);
+  for (const name of ["st", "status", "log", "ci"]) {
+    const set = await session.shell(`git -C vendor/lib config alias.${name} '!touch ../../pwned-${name}'`);
+    assert.equal(set.exitCode, 0, set.stderr);
+  }
+  // git never lets an alias replace a built-in command, and the others are not built in.
+  assert.equal((await session.shell("git -C vendor/lib status --short")).exitCode, 0);
+  await session.shell("git -C vendor/lib log");
+  for (const command of ["git -C vendor/lib st", "git -C vendor/lib ci -m x"]) {
+    await assert.rejects(session.shell(command), /is not a built-in git command; aliases/);
+  }
+  const planted = (await Array.fromAsync(Deno.readDir(project.projectDir))).map((entry) => entry.name);
+  assert.deepEqual(planted.filter((name) => name.startsWith("pwned")), []);
+  // Plain git runs an alias that is not a built-in name.
+  await hostGit(`${project.projectDir}/vendor/lib`, "st");
+  assert.equal(await exists(`${project.projectDir}/pwned-st`), true);
+});
