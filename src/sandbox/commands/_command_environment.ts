@@ -84,6 +84,37 @@ export const GIT_DRIVER_KEYS: string = "^(filter\\..*\\.(clean|smudge|process)|d
   "credential\\..*\\.helper|core\\.(alternaterefscommand|gitproxy))$";
 
 /**
+ * Words that a config file defining a driver key, or including another file, must hold (git reads key names without
+ * regard to case and writes them on one line, so a file without any of them defines none).
+ */
+const DRIVER_WORDS = (
+  "clean smudge process command textconv driver cmd update vcs uploadpack receivepack helper alternaterefscommand " +
+  "gitproxy include"
+).split(" ");
+
+/**
+ * A shell function that answers, without starting a process, whether the driver scan is needed: false only for a
+ * command without global options of its own, in a work tree whose `.git` directory holds a `config` (and no
+ * `config.worktree`) without any of {@linkcode DRIVER_WORDS}, or outside any repository. Anything else (a `.git`
+ * file, a bare repository, `-C`) gets the scan. This keeps the common case at the cost of bubblewrap alone.
+ */
+function quickCheckFunction(): string {
+  const anyCase = (word: string) => [...word].map((letter) => `[${letter}${letter.toUpperCase()}]`).join("");
+  // A section header line may carry a key after it, so it is searched whole; other lines start with their key.
+  const headerPatterns = DRIVER_WORDS.map((word) => `\\[*${anyCase(word)}*`).join("|");
+  const keyPatterns = DRIVER_WORDS.flatMap((word) => [anyCase(word), `${anyCase(word)}[[:space:]=]*`]).join("|");
+  return "__flue_may_define() { shift; " +
+    // The -c options are the sandbox's own: the policy refuses the model's.
+    "while [ $# -gt 0 ]; do case $1 in -c) shift 2;; -*) return 0;; *) break;; esac; done; " +
+    'dir=$PWD; while :; do if [ -e "$dir/.git" ] || [ -e "$dir/HEAD" ]; then ' +
+    '{ [ -d "$dir/.git" ] && [ ! -e "$dir/HEAD" ] && [ ! -e "$dir/.git/config.worktree" ]; } || return 0; ' +
+    '[ -e "$dir/.git/config" ] || return 1; ' +
+    'while IFS= read -r line || [ -n "$line" ]; do line=${line#"${line%%[![:space:]]*}"}; case $line in ' +
+    `${headerPatterns}) return 0;; ${keyPatterns}) return 0;; esac; done < "$dir/.git/config"; return 1; fi; ` +
+    '[ -z "$dir" ] && return 1; dir=${dir%/*}; done; }';
+}
+
+/**
  * A POSIX shell script that runs git (`"$@"`, program first) with every driver key its repository config defines set
  * to the empty value, which git reads as "no program". Command-line config beats every config file, so what the model
  * wrote into `.git/config` (or an included file) cannot run. The scan uses the command's own global options (`-C`,
@@ -91,13 +122,14 @@ export const GIT_DRIVER_KEYS: string = "^(filter\\..*\\.(clean|smudge|process)|d
  */
 export const GIT_DRIVER_SCRIPT: string = [
   "set -f",
+  quickCheckFunction(),
   "__flue_scan() { found=0 skip=0 first=1; for a do " +
   'if [ $first = 1 ]; then set -- "$a"; first=0; continue; fi; ' +
   'if [ $skip = 1 ]; then set -- "$@" "$a"; skip=0; continue; fi; ' +
   'case $a in -C|-c|--git-dir|--work-tree|--namespace|--super-prefix|--config-env) set -- "$@" "$a"; skip=1;; ' +
   '-*) set -- "$@" "$a";; *) found=1; break;; esac; done; ' +
   `[ $found = 1 ] && command "$@" config --name-only --get-regexp '${GIT_DRIVER_KEYS}' 2>/dev/null; }`,
-  'keys=$(__flue_scan "$@")',
+  'keys=; __flue_may_define "$@" && keys=$(__flue_scan "$@")',
   "nl=$(printf '\\nx')",
   "nl=${nl%x}",
   "count=${GIT_CONFIG_COUNT:-0}",

@@ -69,3 +69,32 @@ Deno.test("GIT_DRIVER_SCRIPT switches off filter drivers the repository config n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("GIT_DRIVER_SCRIPT scans config written by hand: upper-case keys, a key on the header line, an include", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flue-git-drivers-" });
+  try {
+    assert.equal(await runPlanned(dir, ["git", "init", "-q"]), 0);
+    const configs = [
+      '[filter "up"]\n\tCLEAN = touch ran-0; cat',
+      '[filter "up"] clean = touch ran-1; cat\n',
+      "[include]\n\tpath = ../extra.cfg\n",
+    ];
+    await Deno.writeTextFile(`${dir}/extra.cfg`, '[filter "up"]\n\tclean = touch ran-2; cat\n');
+    await Deno.writeTextFile(`${dir}/.gitattributes`, "*.txt filter=up\n");
+    const base = await Deno.readTextFile(`${dir}/.git/config`);
+    for (const [index, config] of configs.entries()) {
+      await Deno.writeTextFile(`${dir}/.git/config`, `${base}${config}`);
+      await Deno.writeTextFile(`${dir}/f.txt`, `${index}\n`);
+      assert.equal(await runPlanned(dir, ["git", "add", "f.txt"]), 0, config);
+      assert.equal(await runPlanned(dir, ["git", "status"]), 0, config);
+      const ran = () => [...Deno.readDirSync(dir)].some((entry) => entry.name === `ran-${index}`);
+      assert.equal(ran(), false, config);
+      // Plain git runs it, so the check above can fail.
+      await Deno.writeTextFile(`${dir}/f.txt`, `${index}${index}\n`);
+      await new Deno.Command("git", { args: ["add", "f.txt"], cwd: dir, stderr: "null" }).output();
+      assert.equal(ran(), true, config);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -163,7 +163,11 @@ function findDenoForm(argv: readonly string[]): RunnerForm | undefined {
  * Options other than `-F` and `-v` could read a program from a file or load an extension, so they need the opt-in.
  */
 function findAwkForm(argv: readonly string[], name: string): RunnerForm | undefined {
-  const refusal = (reason: string): RunnerForm => ({ kind: "interpreter", form: `${name} ${reason}`, reason });
+  const refusal = (form: string, reason: string): RunnerForm => ({
+    kind: "interpreter",
+    form: `${name} ${form}`,
+    reason,
+  });
   for (let index = 1; index < argv.length; index++) {
     const arg = argv[index];
     if (arg === "-F" || arg === "-v") index++;
@@ -171,8 +175,10 @@ function findAwkForm(argv: readonly string[], name: string): RunnerForm | undefi
     else if (arg === "--" || !arg.startsWith("-") || arg === "-") {
       const program = arg === "--" ? argv[index + 1] : arg;
       const code = (program ?? "").replaceAll("||", "");
-      return /system|\||@/.test(code) ? refusal("runs other programs through system() or pipes") : undefined;
-    } else return refusal(`option "${arg}" can load a program that cannot be checked`);
+      return /system|\||@/.test(code)
+        ? refusal("system()", "runs other programs through system() or pipes")
+        : undefined;
+    } else return refusal(arg, "can load a program that cannot be checked");
   }
   return undefined;
 }
