@@ -34,17 +34,19 @@ export interface RunnerForm {
 
 /**
  * Programs that run code given to them, or code in files the model could write: shells, language runtimes, editors
- * with command modes, build tools, debuggers, and multi-call binaries that hold a shell.
+ * with command modes, build tools and package managers (scripts, recipes, build files), compilers (`-wrapper`, `-B`,
+ * `-specs` and linker options run programs), database shells with a shell escape, debuggers, and multi-call binaries
+ * that hold a shell.
  */
 const INTERPRETERS =
-  /^(sh|bash|rbash|zsh|dash|ksh|ksh93|mksh|yash|posh|fish|csh|tcsh|busybox|toybox|python[0-9.]*|pypy[0-9.]*|node|nodejs|bun|perl[0-9.]*|ruby[0-9.]*|irb|php[0-9.]*|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|gdb|lldb|vim|vi|ex|view|vimdiff|nvim|rvim|gvim|emacs|emacs-nox|make|gmake|bmake|cmake|m4|dc|ed|R|Rscript|julia|java|jshell|groovy|scala|pwsh|osascript|sqlite3|guile|racket|ocaml|ghci|runghc|erl|escript|elixir|iex|swipl|gawk|mawk|nawk|awk)$/;
+  /^(sh|bash|rbash|zsh|dash|ksh|ksh93|mksh|yash|posh|fish|csh|tcsh|busybox|toybox|python[0-9.]*|pypy[0-9.]*|node|nodejs|bun|perl[0-9.]*|ruby[0-9.]*|irb|php[0-9.]*|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|gdb|lldb|vim|vi|ex|view|vimdiff|nvim|rvim|gvim|emacs|emacs-nox|make|gmake|bmake|cmake|m4|dc|ed|R|Rscript|julia|java|jshell|groovy|scala|pwsh|osascript|sqlite3|guile|racket|ocaml|ghci|runghc|erl|escript|elixir|iex|swipl|gawk|mawk|nawk|awk|npm|npx|pnpm|yarn|cargo|go|gradle|mvn|ant|rake|bundle|pip[0-9.]*|pipx|poetry|composer|pytest|tox|gcc|cc|g\+\+|c\+\+|clang|clang\+\+|tcc|rustc|psql|mysql|nmap)$/;
 
 /** Programs whose whole purpose is running another program. */
 const RUNNERS: ReadonlySet<string> = new Set(
   (
     "env xargs parallel nice ionice nohup timeout stdbuf setsid sudo su doas runuser pkexec chroot unshare nsenter " +
     "strace ltrace watch flock script time command exec eval source . builtin taskset chrt prlimit setpriv capsh " +
-    "firejail bwrap systemd-run at batch ssh scp sftp fakeroot proot sg newgrp"
+    "firejail bwrap systemd-run at batch ssh scp sftp fakeroot proot sg newgrp valgrind perf socat tmux screen"
   ).split(" "),
 );
 
@@ -103,6 +105,11 @@ const PROGRAM_OPTIONS: Readonly<Record<string, { long: readonly string[]; short:
   curl: { long: ["--engine", "--config"], short: /K/ },
   wget: { long: ["--use-askpass", "--execute", "--config"], short: /e/ },
   man: { long: ["--pager", "--html", "--gxditview", "--browser"], short: /[PHX]/ },
+  split: { long: ["--filter"], short: /$^/ },
+  install: { long: ["--strip-program"], short: /$^/ },
+  nc: { long: ["--exec", "--sh-exec", "--lua-exec"], short: /[ec]/ },
+  ncat: { long: ["--exec", "--sh-exec", "--lua-exec"], short: /[ec]/ },
+  netcat: { long: ["--exec", "--sh-exec", "--lua-exec"], short: /[ec]/ },
 };
 
 /**

@@ -47,7 +47,7 @@ Deno.test("planCommand() denies a program that is not listed and says what to ad
 });
 
 Deno.test("planCommand() matches an entry with a subcommand only for that subcommand", () => {
-  const rules = policy(["git status", "npm test"]);
+  const rules = policy(["git status", "npm test"], { allowInterpreters: true });
   assert.equal(planCommand("git status --short", rules).kind, "argv");
   assert.equal(planCommand("git -C sub status", rules).kind, "argv");
   assert.equal(planCommand("npm test -- --watch=false", rules).kind, "argv");
@@ -162,6 +162,8 @@ const RUNNERS = [
   "su -c x",
   "doas rm x",
   "chroot / rm x",
+  "socat - EXEC:id",
+  "valgrind rm x",
 ];
 
 for (const command of RUNNERS) {
@@ -202,11 +204,15 @@ const INTERPRETERS: Array<[command: string, allowed: string, form: string]> = [
   ["m4 in.m4", "m4", "m4"],
   ["ed -s file", "ed", "ed"],
   ["sqlite3 db .shell", "sqlite3", "sqlite3"],
-  [`awk 'BEGIN { system("id") }'`, "awk", "awk runs other programs through system() or pipes"],
-  [`gawk '{ print | "sh" }'`, "gawk", "gawk runs other programs through system() or pipes"],
-  [`gawk 'BEGIN { f = "sys" "tem"; @f("id") }'`, "gawk", "gawk runs other programs through system() or pipes"],
-  ["awk -f prog.awk", "awk", 'awk option "-f" can load a program that cannot be checked'],
-  ["mawk -W exec prog.awk", "mawk", 'mawk option "-W" can load a program that cannot be checked'],
+  ["npm test", "npm test", "npm"],
+  ["cargo build", "cargo", "cargo"],
+  ["gcc -wrapper sh,-c,id x.c", "gcc", "gcc"],
+  ["psql -c '\\! id'", "psql", "psql"],
+  [`awk 'BEGIN { system("id") }'`, "awk", "awk system()"],
+  [`gawk '{ print | "sh" }'`, "gawk", "gawk system()"],
+  [`gawk 'BEGIN { f = "sys" "tem"; @f("id") }'`, "gawk", "gawk system()"],
+  ["awk -f prog.awk", "awk", "awk -f"],
+  ["mawk -W exec prog.awk", "mawk", "mawk -W"],
 ];
 
 for (const [command, allowed, form] of INTERPRETERS) {
@@ -267,6 +273,10 @@ const RUNNER_FORMS: Array<[command: string, allowed: string, form: string]> = [
   ["curl -K cfg https://example.com", "curl", "curl -K"],
   ["wget --use-askpass=sh https://example.com", "wget", "wget --use-askpass"],
   ["wget -e 'use_askpass=sh' https://example.com", "wget", "wget -e"],
+  ["split --filter='sh -c id' big.txt", "split", "split --filter"],
+  ["install -s --strip-program=sh a b", "install", "install --strip-program"],
+  ["nc -e /bin/sh 127.0.0.1 1", "nc", "nc -e"],
+  ["ncat --sh-exec id -l 1", "ncat", "ncat --sh-exec"],
 ];
 
 for (const [command, allowed, form] of RUNNER_FORMS) {
