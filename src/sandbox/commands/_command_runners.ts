@@ -121,7 +121,7 @@ const PROGRAM_OPTIONS: Readonly<Record<string, { long: readonly string[]; short:
 export function inspectsArguments(program: string): boolean {
   const name = programName(program);
   return INTERPRETERS.test(name) || name === "deno" || name === "find" || name === "git" || name === "sort" ||
-    name in PROGRAM_OPTIONS;
+    Object.hasOwn(PROGRAM_OPTIONS, name);
 }
 
 /**
@@ -152,9 +152,9 @@ export function findRunnerForm(argv: readonly string[]): RunnerForm | undefined 
     return action === undefined ? undefined : { kind: "runner", form: `find ${action}`, reason: "runs other programs" };
   }
   if (name === "sort") return findUnlistedOption(argv, SORT_OPTIONS);
+  if (!Object.hasOwn(PROGRAM_OPTIONS, name)) return undefined;
   const options = PROGRAM_OPTIONS[name];
-  if (options !== undefined) return findProgramOption(argv, options.long, options.short);
-  return undefined;
+  return findProgramOption(argv, options.long, options.short);
 }
 
 function findDenoForm(argv: readonly string[]): RunnerForm | undefined {

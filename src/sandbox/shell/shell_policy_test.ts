@@ -289,7 +289,20 @@ for (const [command, allowed, form] of RUNNER_FORMS) {
 }
 
 Deno.test("planCommand() lets the same programs run in forms that do not run other programs", () => {
-  const rules = policy(["find", "git", "deno", "awk", "tar", "sort", "zip", "sed", "rsync", "man", "less"]);
+  const rules = policy([
+    "find",
+    "git",
+    "deno",
+    "awk",
+    "tar",
+    "sort",
+    "zip",
+    "sed",
+    "rsync",
+    "man",
+    "less",
+    "constructor",
+  ]);
   const commands = [
     "find . -name '*.ts' -delete",
     "git diff --text --stat",
@@ -307,6 +320,7 @@ Deno.test("planCommand() lets the same programs run in forms that do not run oth
     "rsync -a src/ dst/",
     "man -k ls",
     "less -N file",
+    "constructor --x",
   ];
   for (const command of commands) assert.equal(planCommand(command, rules).kind, "argv", command);
 });
