@@ -136,6 +136,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     allowedCommands: Object.freeze([...(options.allowedCommands ?? [])]),
     allowCompoundCommands: options.allowCompoundCommands ?? false,
     allowNet: options.allowNet ?? false,
+    allowInterpreters: options.allowInterpreters ?? false,
   });
   const name = options.name ?? "default";
   const id = options.id ?? "default";

@@ -31,6 +31,7 @@ const configSchema = z.strictObject({
   allowedCommands: z.array(z.string().min(1)).optional(),
   allowCompoundCommands: z.boolean().optional(),
   allowNet: z.boolean().optional(),
+  allowInterpreters: z.boolean().optional(),
   unconfinedShell: z.boolean().optional(),
   code: z.boolean().optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
@@ -132,6 +133,8 @@ export interface FlueConfig {
   allowCompoundCommands?: boolean;
   /** Allow network for commands. */
   allowNet?: boolean;
+  /** Allow listed programs that interpret code (`sh`, `python3`, `node` ...). */
+  allowInterpreters?: boolean;
   /** Run commands without bubblewrap. */
   unconfinedShell?: boolean;
   /** Offer the model the permission-less `code` tool. */
