@@ -4,7 +4,8 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import { requestId } from "hono/request-id";
 import type { AgentOptions } from "../agent/agent_options.ts";
 import { type AgentDeclaration, AgentPool } from "../agent/agent_pool.ts";
 import { DispatchWorker, type DispatchWorkerOptions } from "../agent/dispatch_worker.ts";
@@ -14,6 +15,7 @@ import { Redactor } from "../telemetry/redactor.ts";
 import { addSignalListener, removeSignalListener } from "./_signals.ts";
 import { assertValidToken, authentication } from "./auth.ts";
 import { errorResponse, HttpError } from "./errors.ts";
+import { corsMiddleware, type CorsOptions } from "./cors.ts";
 import { bodySizeLimit, DEFAULT_BODY_LIMIT } from "./request_body.ts";
 import { methodsByPath, type RouteInfo, ROUTES } from "./route_table.ts";
 import { agentRoutes } from "./routes/agents.ts";
@@ -76,6 +78,21 @@ export interface CreateAppOptions {
   worker?: boolean | Omit<DispatchWorkerOptions, "store" | "agents">;
   /** Called when a dispatch is admitted or replayed (after the app's own worker, if any, is woken). */
   onDispatch?: () => void;
+  /**
+   * Cross-origin access for browsers: the origins allowed (`"*"` for any) and whether credentials may be sent.
+   * Applied before authentication, so preflight (`OPTIONS`) requests are answered without a token. Off by default.
+   */
+  cors?: CorsOptions;
+  /**
+   * Hono middleware run before Flue's own (authentication, body limits, routes), in order: logging, headers,
+   * rate limits. See `docs/server.md`.
+   */
+  middleware?: readonly MiddlewareHandler[];
+  /**
+   * Extra routes mounted after Flue's, such as the development UI (`flue dev`, `flue serve --ui`). They get the same
+   * authentication as the API, except `publicPaths`: exact paths, or prefixes written as `/ui/*`.
+   */
+  pages?: { mount(app: Hono): void; publicPaths?: readonly string[] };
 }
 
 /** Options of {@linkcode FlueAppExtras.close}. */
@@ -223,10 +240,15 @@ export function createApp(options: CreateAppOptions): FlueApp {
 
   const app = new Hono();
   app.onError((error, c) => errorResponse(c, error, ctx.redactor));
+  app.use("*", requestId());
+  if (options.cors) app.use("*", corsMiddleware(options.cors));
+  for (const middleware of options.middleware ?? []) app.use("*", middleware);
   app.notFound((c) => {
     throw new HttpError(404, "route_not_found", `No route for ${c.req.method} ${c.req.path}: GET /agents lists them`);
   });
-  app.use("*", authentication(options.token, options.webhooks ? ["/webhooks/"] : []));
+  const authenticate = authentication(options.token, options.webhooks ? ["/webhooks/"] : []);
+  const isPublicPage = publicPathMatcher(options.pages?.publicPaths ?? []);
+  app.use("*", (c, next) => isPublicPage(c.req.path) ? next() : authenticate(c, next));
   app.use("*", async (c, next) => {
     if (c.req.method === "POST" || c.req.method === "PUT" || c.req.method === "PATCH") {
       return await bodySizeLimit(bodyLimit)(c, next);
@@ -238,6 +260,7 @@ export function createApp(options: CreateAppOptions): FlueApp {
   dispatchRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
+  options.pages?.mount(app);
   if (options.webhooks) {
     const webhooks = options.webhooks({ store: options.store, agents, onDispatch: ctx.onDispatch });
     // A Hono sub-app joins this app's routing, so its errors get the same envelope; anything else is mounted.
@@ -283,6 +306,12 @@ export function createApp(options: CreateAppOptions): FlueApp {
     }
   }
   return Object.assign(app, extras) as FlueApp;
+}
+
+function publicPathMatcher(paths: readonly string[]): (path: string) => boolean {
+  const exact = new Set(paths.filter((path) => !path.endsWith("/*")));
+  const prefixes = paths.filter((path) => path.endsWith("/*")).map((path) => path.slice(0, -1));
+  return (path) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix));
 }
 
 function positive(value: number, name: string): number {

@@ -57,6 +57,12 @@ export function agentRoutes(app: Hono, ctx: ServerContext): void {
     return c.json({ aborted, session: sessionName });
   });
 
+  app.get("/agents/:name/:id/sessions", async (c) => {
+    const { name, id } = target(c, ctx);
+    const keys = await ctx.store.listSessions({ agent: name, instanceId: id });
+    return c.json({ agent: name, id, sessions: keys.map((key) => key.session) });
+  });
+
   app.get("/agents/:name/:id/history", async (c) => {
     const { name, id } = target(c, ctx);
     const sessionName = checkName(c.req.query("session") ?? "default", "session name");
