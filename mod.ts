@@ -55,6 +55,7 @@ export type {
 export { createProjectApp } from "./src/server/project_app.ts";
 export type { ProjectAppOptions } from "./src/server/project_app.ts";
 export type { Platform } from "./src/server/platform.ts";
+export type { CorsOptions } from "./src/server/cors.ts";
 export { serve } from "./src/server/serve.ts";
 export type { FlueServer, ServeOptions } from "./src/server/serve.ts";
 export type { ErrorBody, ErrorEnvelope } from "./src/server/errors.ts";
@@ -80,8 +81,10 @@ export type {
   FlueClientOptions,
   FollowRunOptions,
   HistoryPage,
+  ListRunsQuery,
   RunEventsOptions,
   RunEventsPage,
+  RunsPage,
   SessionCallOptions,
 } from "./src/client/flue_client.ts";
 export { FlueClientError } from "./src/client/client_error.ts";
@@ -186,6 +189,7 @@ export type {
   LoadOptions,
   NewHistoryEntry,
   RunEventQuery,
+  RunQuery,
   RunRecord,
   RunStatus,
   SessionKey,

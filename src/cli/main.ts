@@ -13,10 +13,13 @@ import { INVOKE_HELP, invokeCommand } from "./invoke_command.ts";
 import { LOGS_HELP, logsCommand } from "./logs_command.ts";
 import { ROUTES_HELP, routesCommand } from "./routes_command.ts";
 import { RUN_HELP, runCommand } from "./run_command.ts";
+import { RUNS_HELP, runsCommand } from "./runs_command.ts";
+import { CHECK_HELP, checkCommand } from "./check_command.ts";
 import { SERVE_HELP, serveCommand } from "./serve_command.ts";
 import { SKILL_HELP, skillCommand } from "./skill_command.ts";
 import { type CliIo, processIo, styles } from "./terminal.ts";
 import { UsageError } from "./usage_error.ts";
+import { formatCliError, isDebugRequested } from "./error_report.ts";
 
 /** The top-level help text. */
 export const HELP: string = `flue ${denoJson.version}: agents and workflows for Deno
@@ -30,11 +33,13 @@ Usage:
   flue serve [--port 2024]              serve the project's agents and workflows over HTTP
   flue routes [--json]                  list the server's routes, agents and workflows
   flue invoke <agent> <id> --message m  prompt an agent instance (in process, or --url a server)
-  flue logs <runId> [--follow]          print a workflow run's events
+  flue logs <runId> [--follow]          print a workflow run's events (--last: the newest run's)
+  flue runs [--workflow w] [--status s] list workflow runs, newest first
+  flue check                            validate the project (configuration, modules, keys, skills) and exit
   flue help [command]                   show help
   flue --version                        print the version
 
-Run "flue <command> --help" for a command's options.
+Run "flue <command> --help" for a command's options; --debug (or FLUE_DEBUG=1) prints full stacks on errors.
 Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted.
 `;
 
@@ -47,6 +52,8 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   routes: { help: ROUTES_HELP, run: routesCommand },
   invoke: { help: INVOKE_HELP, run: invokeCommand },
   logs: { help: LOGS_HELP, run: logsCommand },
+  runs: { help: RUNS_HELP, run: runsCommand },
+  check: { help: CHECK_HELP, run: checkCommand },
 };
 
 /**
@@ -64,12 +71,14 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
  * @param io Where to write; the process's streams by default.
  * @returns The exit status.
  */
-export async function main(args: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(givenArgs: string[], io: CliIo = processIo()): Promise<number> {
   const style = styles(io.color);
+  const debug = isDebugRequested(givenArgs);
+  const args = givenArgs.filter((arg) => arg !== "--debug");
   const [command, ...rest] = args;
   try {
     if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-      const topic = command === "help" ? rest[0] : undefined;
+      const topic = command === "help" && rest[0] !== "--help" && rest[0] !== "-h" ? rest[0] : undefined;
       if (topic !== undefined && !COMMANDS[topic]) throw unknownCommand(topic);
       io.stdout(topic ? COMMANDS[topic].help : HELP);
       return 0;
@@ -86,14 +95,8 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
       io.stderr(`${style.red("error:")} ${error.message}\n`);
       return 2;
     }
-    if (error instanceof AbortError) {
-      io.stderr(`${style.red("aborted:")} ${error.message}\n`);
-      return 130;
-    }
-    const name = error instanceof Error ? error.name : "Error";
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`${style.red(`${name}:`)} ${message}\n`);
-    return 1;
+    io.stderr(formatCliError(error, { style, debug, cwd: Deno.cwd() }));
+    return error instanceof AbortError ? 130 : 1;
   }
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { assertSafeToListen } from "../server/auth.ts";
+import { assertSafeToListen, assertValidToken } from "../server/auth.ts";
 import { envToken } from "../server/project_app.ts";
 import { serve } from "../server/serve.ts";
 import { formatManifest, readManifest } from "./routes_command.ts";
@@ -13,7 +13,16 @@ import { type CliIo, styles } from "./terminal.ts";
 import { parseCommandArgs } from "./_command_args.ts";
 import { UsageError } from "./usage_error.ts";
 
-const FLAGS = ["--port", "--hostname", "--project", "--grace-ms", "--routes", "--exit-on-stdin-close", "--help"];
+const FLAGS = [
+  "--port",
+  "--hostname",
+  "--project",
+  "--grace-ms",
+  "--routes",
+  "--ui",
+  "--exit-on-stdin-close",
+  "--help",
+];
 
 /** The port `flue serve` and `flue dev` listen on by default. */
 export const DEFAULT_PORT = 2024;
@@ -32,12 +41,14 @@ Options:
       --project <dir>       project directory (default: current directory)
       --grace-ms <ms>       how long running work may take to finish on shutdown (default 10000)
       --routes              print the routes, agents and workflows after the URL
+      --ui                  serve the development UI at / (as "flue dev" does; docs/dev_ui.md)
       --exit-on-stdin-close shut down when standard input closes ("flue dev" uses it so its server never
                             outlives it, even when it is killed)
   -h, --help                show this help
 
 Environment:
-  FLUE_API_TOKEN            bearer token every route but /health requires (at least 16 characters)
+  FLUE_API_TOKEN            bearer token every route but /health requires (at least 16 characters; a shorter one is
+                            a usage error, exit 2)
 `;
 
 /** What `flue serve` and `flue dev` parse from the command line. */
@@ -66,6 +77,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     project: { type: "string" },
     "grace-ms": { type: "string" },
     routes: { type: "boolean" },
+    ui: { type: "boolean" },
     "exit-on-stdin-close": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, FLAGS);
@@ -89,6 +101,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       port: flags.port,
       graceMs: flags.graceMs,
       handleSignals: true,
+      ...(values.ui ? { ui: true } : {}),
     });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
@@ -137,7 +150,9 @@ export function checkServeFlags(
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw new UsageError(`--hostname is empty: pass an address such as 127.0.0.1`);
   try {
-    assertSafeToListen(hostname, envToken());
+    const token = envToken();
+    if (token !== undefined) assertValidToken(token);
+    assertSafeToListen(hostname, token);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }

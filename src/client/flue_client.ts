@@ -8,7 +8,7 @@
 import type { FlueEvent } from "../events/event_types.ts";
 import type { PromptResponse } from "../session/session_types.ts";
 import type { DispatchAttempt, DispatchError, DispatchStatus } from "../store/dispatch_queue.ts";
-import type { HistoryEntry, RunRecord } from "../store/store.ts";
+import type { HistoryEntry, RunRecord, RunStatus } from "../store/store.ts";
 import type { ErrorEnvelope } from "../server/errors.ts";
 import { errorFromResponse, FlueClientError } from "./client_error.ts";
 import { readServerSentEvents } from "./_sse_reader.ts";
@@ -111,6 +111,26 @@ export interface RunEventsOptions {
   limit?: number;
   /** Only events of these types. */
   types?: readonly string[];
+}
+
+/** The query of {@linkcode FlueClient.listRuns}. */
+export interface ListRunsQuery {
+  /** Only runs of this workflow. */
+  workflow?: string;
+  /** Only runs in these states. */
+  status?: readonly RunStatus[];
+  /** At most this many (1 to 1000; 50 by default). */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** A page of {@linkcode FlueClient.listRuns}. */
+export interface RunsPage {
+  /** The runs, newest first. */
+  runs: RunRecord[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
 }
 
 /** Options of {@linkcode FlueClient.followRun}. */
@@ -388,6 +408,33 @@ export class FlueClient {
     if (options.after !== undefined) params.set("after", String(options.after));
     if (options.limit !== undefined) params.set("limit", String(options.limit));
     return this.#json("GET", withQuery(`${agentPath(agent, id)}/history`, params));
+  }
+
+  /**
+   * Lists an agent instance's stored sessions.
+   *
+   * @param agent The agent's name.
+   * @param id The instance id.
+   * @returns The session names, sorted.
+   */
+  async sessions(agent: string, id: string): Promise<string[]> {
+    const body = await this.#json<{ sessions: string[] }>("GET", `${agentPath(agent, id)}/sessions`);
+    return body.sessions;
+  }
+
+  /**
+   * Lists runs, newest first.
+   *
+   * @param query Filters, the page size, and the `nextCursor` of the previous page.
+   * @returns The page: runs and, when more follow, `nextCursor`.
+   */
+  listRuns(query: ListRunsQuery = {}): Promise<RunsPage> {
+    const params = new URLSearchParams();
+    if (query.workflow !== undefined) params.set("workflow", query.workflow);
+    if (query.status?.length) params.set("status", query.status.join(","));
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    if (query.cursor !== undefined) params.set("cursor", query.cursor);
+    return this.#json("GET", withQuery("runs", params));
   }
 
   /**

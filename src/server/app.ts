@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { AgentOptions } from "../agent/agent_options.ts";
 import { type AgentDeclaration, AgentPool } from "../agent/agent_pool.ts";
@@ -27,6 +27,7 @@ import { RunHub } from "./run_hub.ts";
 import type { ServerContext } from "./server_context.ts";
 import { SessionLocks } from "./session_locks.ts";
 import { WorkflowRunner } from "./workflow_runs.ts";
+import { UI_PUBLIC_PATHS, uiRoutes } from "./ui/ui_routes.ts";
 
 /** What a webhook mount receives: the server's store and agents, and a way to wake the dispatch worker. */
 export interface WebhookMountContext {
@@ -84,15 +85,10 @@ export interface CreateAppOptions {
    */
   cors?: CorsOptions;
   /**
-   * Hono middleware run before Flue's own (authentication, body limits, routes), in order: logging, headers,
-   * rate limits. See `docs/server.md`.
+   * Serve the development UI at `/` (`flue dev` turns it on; `flue serve --ui`). Its pages and scripts need no token;
+   * the API calls they make do. Off by default.
    */
-  middleware?: readonly MiddlewareHandler[];
-  /**
-   * Extra routes mounted after Flue's, such as the development UI (`flue dev`, `flue serve --ui`). They get the same
-   * authentication as the API, except `publicPaths`: exact paths, or prefixes written as `/ui/*`.
-   */
-  pages?: { mount(app: Hono): void; publicPaths?: readonly string[] };
+  ui?: boolean;
 }
 
 /** Options of {@linkcode FlueAppExtras.close}. */
@@ -242,12 +238,11 @@ export function createApp(options: CreateAppOptions): FlueApp {
   app.onError((error, c) => errorResponse(c, error, ctx.redactor));
   app.use("*", requestId());
   if (options.cors) app.use("*", corsMiddleware(options.cors));
-  for (const middleware of options.middleware ?? []) app.use("*", middleware);
   app.notFound((c) => {
     throw new HttpError(404, "route_not_found", `No route for ${c.req.method} ${c.req.path}: GET /agents lists them`);
   });
   const authenticate = authentication(options.token, options.webhooks ? ["/webhooks/"] : []);
-  const isPublicPage = publicPathMatcher(options.pages?.publicPaths ?? []);
+  const isPublicPage = publicPathMatcher(options.ui ? UI_PUBLIC_PATHS : []);
   app.use("*", (c, next) => isPublicPage(c.req.path) ? next() : authenticate(c, next));
   app.use("*", async (c, next) => {
     if (c.req.method === "POST" || c.req.method === "PUT" || c.req.method === "PATCH") {
@@ -260,7 +255,7 @@ export function createApp(options: CreateAppOptions): FlueApp {
   dispatchRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
-  options.pages?.mount(app);
+  if (options.ui) uiRoutes(app);
   if (options.webhooks) {
     const webhooks = options.webhooks({ store: options.store, agents, onDispatch: ctx.onDispatch });
     // A Hono sub-app joins this app's routing, so its errors get the same envelope; anything else is mounted.

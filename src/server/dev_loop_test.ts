@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import type { FlueContext } from "../agent/workflow.ts";
+import { Hono } from "hono";
+import { MemoryStore } from "../store/memory_store.ts";
+import { createApp } from "./app.ts";
 import { startTestServer } from "./testdata/test_server.ts";
 
 const assistant = { model: "test", sandbox: "memory" } as const;
@@ -157,21 +160,23 @@ Deno.test("the cors option answers preflights before authentication and adds hea
   assert.throws(() => startTestServer({ cors: { origins: "*", credentials: true } }), /cannot be combined/);
 });
 
-Deno.test("middleware given to createApp runs before authentication", async () => {
-  const server = startTestServer({
-    token: "a-token-of-sixteen-chars",
-    middleware: [async (c, next) => {
-      await next();
-      c.header("x-frame-options", "DENY");
-    }],
+Deno.test("any Hono middleware runs before the Flue routes when the app is wrapped, as docs/server.md shows", async () => {
+  const flue = createApp({ store: new MemoryStore(), token: "a-token-of-sixteen-chars" });
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("x-frame-options", "DENY");
   });
+  app.all("*", (c) => flue.fetch(c.req.raw, c.env as Deno.ServeHandlerInfo));
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   try {
-    const response = await server.request("/agents");
+    const response = await fetch(`http://127.0.0.1:${server.addr.port}/agents`);
     assert.equal(response.status, 401);
     assert.equal(response.headers.get("x-frame-options"), "DENY");
     await response.body?.cancel();
   } finally {
-    await server.close();
+    await flue.close();
+    await server.shutdown();
   }
 });
 
