@@ -88,6 +88,7 @@ export type {
   SessionCallOptions,
 } from "./src/client/flue_client.ts";
 export { FlueClientError } from "./src/client/client_error.ts";
+export type { WorkflowPayload, WorkflowResult, WorkflowShape, WorkflowTypes } from "./src/client/workflow_types.ts";
 export type { ClientFrame, ServerFrame } from "./src/server/websocket_protocol.ts";
 export type {
   FlueContext,

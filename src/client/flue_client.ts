@@ -9,6 +9,7 @@ import type { FlueEvent } from "../events/event_types.ts";
 import type { PromptResponse } from "../session/session_types.ts";
 import type { DispatchAttempt, DispatchError, DispatchStatus } from "../store/dispatch_queue.ts";
 import type { HistoryEntry, RunRecord, RunStatus } from "../store/store.ts";
+import type { WorkflowPayload, WorkflowResult, WorkflowShape, WorkflowTypes } from "./workflow_types.ts";
 import type { ErrorEnvelope } from "../server/errors.ts";
 import { errorFromResponse, FlueClientError } from "./client_error.ts";
 import { readServerSentEvents } from "./_sse_reader.ts";
@@ -163,8 +164,21 @@ const RECONNECT_DELAY_MS = 250;
  * const { runId } = await client.startWorkflow("summarize", { text });
  * for await (const event of client.followRun(runId)) console.log(event.type);
  * ```
+ *
+ * @example Typed by the workflow modules: payloads are checked and results typed
+ * ```ts ignore
+ * import { FlueClient } from "flue";
+ * import type * as summarize from "./src/workflows/summarize.ts";
+ *
+ * const client = new FlueClient<{ summarize: typeof summarize }>({ baseUrl: "http://127.0.0.1:2024" });
+ * const { result } = await client.runWorkflow("summarize", { text: "..." });
+ * console.log(result.summary); // typed by summarize.run's return type
+ * ```
+ *
+ * @typeParam Workflows The workflow modules' types by name; `runWorkflow` and `startWorkflow` then take only those
+ * names, check the payload against each module's `payload` schema (or its `ctx.payload` type) and type the result.
  */
-export class FlueClient {
+export class FlueClient<Workflows extends WorkflowTypes = Record<string, WorkflowShape>> {
   readonly #base: URL;
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
@@ -445,7 +459,11 @@ export class FlueClient {
    * @param options The instance id.
    * @returns The run id.
    */
-  startWorkflow(name: string, payload?: unknown, options: { id?: string } = {}): Promise<{ runId: string }> {
+  startWorkflow<Name extends keyof Workflows & string>(
+    name: Name,
+    payload?: WorkflowPayload<Workflows[Name]>,
+    options: { id?: string } = {},
+  ): Promise<{ runId: string }> {
     return this.#json("POST", withQuery(workflowPath(name), idParams(options.id)), { body: payload });
   }
 
@@ -457,11 +475,11 @@ export class FlueClient {
    * @param options The instance id and a signal.
    * @returns The result and the run id.
    */
-  runWorkflow(
-    name: string,
-    payload?: unknown,
+  runWorkflow<Name extends keyof Workflows & string>(
+    name: Name,
+    payload?: WorkflowPayload<Workflows[Name]>,
     options: { id?: string; signal?: AbortSignal } = {},
-  ): Promise<{ result: unknown; runId: string }> {
+  ): Promise<{ result: WorkflowResult<Workflows[Name]>; runId: string }> {
     const params = idParams(options.id);
     params.set("wait", "result");
     return this.#json("POST", withQuery(workflowPath(name), params), { body: payload, signal: options.signal });

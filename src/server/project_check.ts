@@ -163,7 +163,8 @@ function modelProblem(
   if (settings.apiKey === undefined && settings.apiKeyEnv !== undefined) {
     const key = env[settings.apiKeyEnv];
     if (key === undefined || key === "") {
-      return `model "${model}" needs ${settings.apiKeyEnv}, which is not set: export it, or use the key-less "test" model`;
+      return `model "${model}" needs ${settings.apiKeyEnv}, which is not set: export it, or run key-less with ` +
+        `--model test (or "model": "test")`;
     }
   }
   return undefined;
