@@ -73,8 +73,8 @@ export interface CreateAppOptions {
   webhooks?: (context: WebhookMountContext) => MountableApp;
   /**
    * Run a dispatch worker in this app: it handles `/dispatch` inputs with the app's agents, wakes at each dispatch,
-   * and drains on `close()` and on SIGTERM (which also closes the app). `true`, or worker settings; off by default
-   * (`serve()` turns it on).
+   * and drains on `close()` and on SIGTERM or SIGINT (which also close the app; see `closeOnSignals`). `true`, or
+   * worker settings; off by default (`serve()` turns it on).
    */
   worker?: boolean | Omit<DispatchWorkerOptions, "store" | "agents">;
   /** Called when a dispatch is admitted or replayed (after the app's own worker, if any, is woken). */
@@ -89,6 +89,12 @@ export interface CreateAppOptions {
    * the API calls they make do. Off by default.
    */
   ui?: boolean;
+  /**
+   * With a worker, close the app on SIGTERM and SIGINT, so `deno serve` (which stops its listener on those signals
+   * and waits for the event loop) exits within the grace period. `true` by default; `serve()` turns it off, as it
+   * handles the signals itself.
+   */
+  closeOnSignals?: boolean;
 }
 
 /** Options of {@linkcode FlueAppExtras.close}. */
@@ -290,17 +296,29 @@ export function createApp(options: CreateAppOptions): FlueApp {
       return closing;
     },
   };
-  if (worker) {
-    worker.start();
-    // A worker keeps the process alive. `deno serve` stops its HTTP server on SIGTERM and then waits for the event
-    // loop, so the app drains and closes on SIGTERM too; otherwise the process would never exit.
-    // Read `close` at signal time: `createProjectApp` wraps it to close its store as well.
-    const onSigterm = () => void (app as unknown as FlueAppExtras).close();
-    if (addSignalListener("SIGTERM", onSigterm)) {
-      shutdown.signal.addEventListener("abort", () => removeSignalListener("SIGTERM", onSigterm), { once: true });
-    }
-  }
+  if (worker) worker.start();
+  if (worker && options.closeOnSignals !== false) closeOnSignals(app as unknown as FlueAppExtras, shutdown.signal);
   return Object.assign(app, extras) as FlueApp;
+}
+
+/**
+ * A worker keeps the process alive. `deno serve` stops its HTTP server on SIGTERM or SIGINT (Ctrl-C) and then waits
+ * for the event loop, so the app drains and closes on both too; otherwise the process would never exit. After SIGINT,
+ * whose default is to end the process, a process that something else still holds open (a `Deno.serve` of the
+ * program's own) exits with 130 shortly after the drain; an unreferenced timer, so it never delays a natural exit.
+ */
+function closeOnSignals(app: FlueAppExtras, shutdown: AbortSignal): void {
+  // Read `close` at signal time: `createProjectApp` wraps it to close its store as well.
+  const onSigterm = () => void app.close();
+  const onSigint = () => {
+    void app.close().finally(() => Deno.unrefTimer(setTimeout(() => Deno.exit(130), 1000)));
+  };
+  const added: [Deno.Signal, () => void][] = [];
+  if (addSignalListener("SIGTERM", onSigterm)) added.push(["SIGTERM", onSigterm]);
+  if (addSignalListener("SIGINT", onSigint)) added.push(["SIGINT", onSigint]);
+  shutdown.addEventListener("abort", () => {
+    for (const [signal, handler] of added) removeSignalListener(signal, handler);
+  }, { once: true });
 }
 
 function publicPathMatcher(paths: readonly string[]): (path: string) => boolean {

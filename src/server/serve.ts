@@ -80,7 +80,12 @@ export async function serve(options: ServeOptions = {}): Promise<FlueServer> {
     ...appOptions
   } = options;
   const app = givenApp ??
-    await createProjectApp(dir ?? Deno.cwd(), { ...appOptions, token, worker: appOptions.worker ?? true });
+    await createProjectApp(dir ?? Deno.cwd(), {
+      ...appOptions,
+      token,
+      worker: appOptions.worker ?? true,
+      closeOnSignals: false,
+    });
   const graceMs = givenGraceMs ?? 10_000;
   const listening = Promise.withResolvers<Deno.NetAddr>();
   let server: Deno.HttpServer<Deno.NetAddr>;
