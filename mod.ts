@@ -57,7 +57,7 @@ export type { ProjectAppOptions } from "./src/server/project_app.ts";
 export type { Platform } from "./src/server/platform.ts";
 export type { CorsOptions } from "./src/server/cors.ts";
 export { serve } from "./src/server/serve.ts";
-export type { FlueServer, ServeOptions } from "./src/server/serve.ts";
+export type { AnsweredRequest, FlueServer, ServeOptions } from "./src/server/serve.ts";
 export type { ErrorBody, ErrorEnvelope } from "./src/server/errors.ts";
 export type { RouteInfo } from "./src/server/route_table.ts";
 export { webhookRoutes } from "./src/server/webhooks/webhook_routes.ts";

@@ -7,7 +7,7 @@
 
 import { assertSafeToListen, assertValidToken } from "../server/auth.ts";
 import { envToken } from "../server/project_app.ts";
-import { serve } from "../server/serve.ts";
+import { type AnsweredRequest, serve } from "../server/serve.ts";
 import { formatManifest, readManifest } from "./routes_command.ts";
 import { type CliIo, styles } from "./terminal.ts";
 import { parseCommandArgs } from "./_command_args.ts";
@@ -20,6 +20,7 @@ const FLAGS = [
   "--grace-ms",
   "--routes",
   "--ui",
+  "--log-requests",
   "--exit-on-stdin-close",
   "--help",
 ];
@@ -42,6 +43,7 @@ Options:
       --grace-ms <ms>       how long running work may take to finish on shutdown (default 10000)
       --routes              print the routes, agents and workflows after the URL
       --ui                  serve the development UI at / (as "flue dev" does; docs/dev_ui.md)
+      --log-requests        print one line per request on stderr: method, path, status, milliseconds
       --exit-on-stdin-close shut down when standard input closes ("flue dev" uses it so its server never
                             outlives it, even when it is killed)
   -h, --help                show this help
@@ -78,6 +80,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     "grace-ms": { type: "string" },
     routes: { type: "boolean" },
     ui: { type: "boolean" },
+    "log-requests": { type: "boolean" },
     "exit-on-stdin-close": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, FLAGS);
@@ -102,6 +105,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       graceMs: flags.graceMs,
       handleSignals: true,
       ...(values.ui ? { ui: true } : {}),
+      ...(values["log-requests"] ? { onRequest: (request: AnsweredRequest) => logRequest(request, io) } : {}),
     });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
@@ -122,8 +126,10 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   let signals = 0;
   const onSignal = () => {
     signals++;
-    if (signals === 1) io.stderr(`${style.dim("Shutting down: letting running work finish…")}\n`);
-    else Deno.exit(130);
+    // Under "flue dev" (which passes --exit-on-stdin-close) a restart is routine: it says "Reloading" itself.
+    if (signals === 1 && !values["exit-on-stdin-close"]) {
+      io.stderr(`${style.dim("Shutting down: letting running work finish…")}\n`);
+    } else Deno.exit(130);
   };
   const listening: Deno.Signal[] = ["SIGTERM", "SIGINT"];
   for (const signal of listening) Deno.addSignalListener(signal, onSignal);
@@ -169,6 +175,17 @@ function wholeNumber(raw: string | undefined, flag: string, fallback: number, mi
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function logRequest(request: AnsweredRequest, io: CliIo): void {
+  const style = styles(io.color);
+  const status = request.status >= 500
+    ? style.red(String(request.status))
+    : request.status >= 400
+    ? style.cyan(String(request.status))
+    : style.dim(String(request.status));
+  const duration = style.dim(`${Math.round(request.durationMs)} ms`);
+  io.stderr(`${style.dim(request.method.padEnd(6))} ${request.path} ${status} ${duration}\n`);
 }
 
 async function shutDownOnStdinClose(server: { shutdown(): Promise<void> }): Promise<void> {
