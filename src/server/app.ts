@@ -126,6 +126,8 @@ export interface FlueAppExtras {
    * @param options The grace period.
    */
   close(options?: CloseAppOptions): Promise<void>;
+  /** `close()` with the default grace period, for `await using app = createApp(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -295,6 +297,8 @@ export function createApp(options: CreateAppOptions): FlueApp {
       closing ??= close(positive(closeOptions.graceMs ?? 10_000, "graceMs"));
       return closing;
     },
+    // Read `close` at call time: `createProjectApp` wraps it to close its store as well.
+    [Symbol.asyncDispose]: () => (app as unknown as FlueAppExtras).close(),
   };
   if (worker) worker.start();
   if (worker && options.closeOnSignals !== false) closeOnSignals(app as unknown as FlueAppExtras, shutdown.signal);

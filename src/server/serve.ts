@@ -59,6 +59,8 @@ export interface FlueServer {
    * Calling it again returns the same promise.
    */
   shutdown(): Promise<void>;
+  /** `shutdown()`, for `await using server = await serve(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -139,6 +141,7 @@ export async function serve(options: ServeOptions = {}): Promise<FlueServer> {
     app,
     finished: server.finished.then(() => stopping),
     shutdown,
+    [Symbol.asyncDispose]: shutdown,
   };
 }
 
