@@ -140,6 +140,26 @@ Deno.test({
         attemptsAfter = (await (await server.request(`/dispatches/${dispatchId}`)).json()).attempts.length;
       }
       assert.ok(attemptsAfter > attemptsBefore, "the replayed dispatch ran again");
+
+      // With a token, the UI asks for it, keeps it, and sends it.
+      const guarded = startTestServer({
+        ui: true,
+        token: "a-token-of-sixteen-chars",
+        agents: { assistant: { model, sandbox: "memory" } },
+      });
+      try {
+        const tokenPage = await browser.newPage();
+        await tokenPage.goto(guarded.url);
+        await tokenPage.waitForSelector("#token-form:not([hidden])");
+        await tokenPage.fill("#token", "a-token-of-sixteen-chars");
+        await tokenPage.click("#token-form button");
+        await tokenPage.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+        await tokenPage.fill("#message", "Hello with a token");
+        await tokenPage.click("#send");
+        await tokenPage.waitForSelector(".message.assistant:has-text('You said: Hello with a token')");
+      } finally {
+        await guarded.close();
+      }
     } finally {
       await browser.close();
       await server.close();

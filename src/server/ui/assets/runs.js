@@ -12,7 +12,10 @@ export async function initRuns(manifest, document) {
   openapi = document;
   const names = manifest.workflows.map((workflow) => workflow.name);
   $("#workflow").replaceChildren(...names.map((name) => element("option", { value: name }, name)));
-  if (names.length === 0) $("#workflow-form").replaceChildren(element("p", { class: "dim" }, "No workflows."));
+  if (names.length === 0) {
+    $("#workflow-form").hidden = true;
+    $("#workflow-form").before(element("p", { class: "dim" }, "This project has no workflows."));
+  }
   $("#workflow").addEventListener("change", renderPayloadForm);
   renderPayloadForm();
   $("#workflow-form").addEventListener("submit", (event) => {
