@@ -207,6 +207,15 @@ export function parseConfig(
       } in ${where}${didYouMean(issue.keys[0], siblings)}${known}`;
     }
     const variable = issue.path.length ? variables.get(String(issue.path[0])) : undefined;
+    if (issue.path.length === 1 && issue.path[0] === "store" && issue.code === "invalid_union") {
+      const given = (value as { store?: unknown }).store;
+      const kind = typeof given === "string" ? given : (given as { kind?: unknown } | null)?.kind;
+      const kinds = ["sqlite", "memory", "postgres", "kv"];
+      const unknown = typeof kind === "string" && !kinds.includes(kind);
+      return `${at}${variable ? ` (set by ${variable})` : ""}: ${
+        unknown ? `unknown store "${kind}"${didYouMean(kind, kinds)}` : "invalid store settings"
+      }: use one of ${kinds.join(", ")}, or { "kind", ... } with the keys docs/configuration.md lists`;
+    }
     return `${at}${variable ? ` (set by ${variable})` : ""}: ${issue.message}`;
   });
   throw new TypeError(`Invalid configuration in ${source}: ${problems.join("; ")}`);

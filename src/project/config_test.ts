@@ -25,6 +25,10 @@ Deno.test("parseConfig() names an unknown key and lists the known ones", () => {
     /unknown key "modle" in "flue" \(did you mean "model"\?\): known keys are model, /,
   );
   assert.throws(
+    () => parseConfig({ store: "sqlit" }, "/p/deno.json"),
+    /\/p\/deno\.json: "flue\.store": unknown store "sqlit" \(did you mean "sqlite"\?\): use one of sqlite, memory/,
+  );
+  assert.throws(
     () => parseConfig({ server: { bodyLimt: 2048 } }),
     /unknown key "bodyLimt" in "flue.server" \(did you mean "bodyLimit"\?\)/,
   );
