@@ -12,7 +12,7 @@ import { DispatchWorker, type DispatchWorkerOptions } from "../agent/dispatch_wo
 import type { WorkflowModule } from "../agent/workflow.ts";
 import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
-import { addSignalListener, removeSignalListener } from "./_signals.ts";
+import { closeOnSignals } from "./_signals.ts";
 import { assertValidToken, authentication } from "./auth.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import { corsMiddleware, type CorsOptions } from "./cors.ts";
@@ -303,26 +303,6 @@ export function createApp(options: CreateAppOptions): FlueApp {
   if (worker) worker.start();
   if (worker && options.closeOnSignals !== false) closeOnSignals(app as unknown as FlueAppExtras, shutdown.signal);
   return Object.assign(app, extras) as FlueApp;
-}
-
-/**
- * A worker keeps the process alive. `deno serve` stops its HTTP server on SIGTERM or SIGINT (Ctrl-C) and then waits
- * for the event loop, so the app drains and closes on both too; otherwise the process would never exit. After SIGINT,
- * whose default is to end the process, a process that something else still holds open (a `Deno.serve` of the
- * program's own) exits with 130 shortly after the drain; an unreferenced timer, so it never delays a natural exit.
- */
-function closeOnSignals(app: FlueAppExtras, shutdown: AbortSignal): void {
-  // Read `close` at signal time: `createProjectApp` wraps it to close its store as well.
-  const onSigterm = () => void app.close();
-  const onSigint = () => {
-    void app.close().finally(() => Deno.unrefTimer(setTimeout(() => Deno.exit(130), 1000)));
-  };
-  const added: [Deno.Signal, () => void][] = [];
-  if (addSignalListener("SIGTERM", onSigterm)) added.push(["SIGTERM", onSigterm]);
-  if (addSignalListener("SIGINT", onSigint)) added.push(["SIGINT", onSigint]);
-  shutdown.addEventListener("abort", () => {
-    for (const [signal, handler] of added) removeSignalListener(signal, handler);
-  }, { once: true });
 }
 
 function publicPathMatcher(paths: readonly string[]): (path: string) => boolean {
