@@ -7,6 +7,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { AbortError, PayloadValidationError } from "../errors.ts";
+import { ADD_HELP, addCommand } from "./add_command.ts";
 import { DEV_HELP, devCommand } from "./dev_command.ts";
 import { INIT_HELP, initCommand } from "./init_command.ts";
 import { INVOKE_HELP, invokeCommand } from "./invoke_command.ts";
@@ -26,6 +27,7 @@ Usage:
   flue run --prompt <text> [options]    prompt the project's agent
   flue run <workflow> [--payload JSON]  run a workflow
   flue skill new <name>                 write .agents/skills/<name>/SKILL.md from a template
+  flue add <name> | --list              add a connector guide (sandbox, channel, store, deploy...) as a skill
   flue dev [--port 2024]                serve the project, reloading when its files change
   flue serve [--port 2024]              serve the project's agents and workflows over HTTP
   flue routes [--json]                  list the server's routes, agents and workflows
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   routes: { help: ROUTES_HELP, run: routesCommand },
   invoke: { help: INVOKE_HELP, run: invokeCommand },
   logs: { help: LOGS_HELP, run: logsCommand },
+  add: { help: ADD_HELP, run: addCommand },
 };
 
 /**
