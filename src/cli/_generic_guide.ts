@@ -119,6 +119,7 @@ ${EXTENSION_POINTS[category]}
 
 // "docs.acme-cloud.dev" → "acme-cloud": the registrable name, without the usual sub-domains.
 function providerName(hostname: string): string {
+  if (/^[\d.]+$/.test(hostname) || hostname.includes(":")) return ""; // an IP address names no provider
   const labels = hostname.toLowerCase().replace(/\.$/, "").split(".");
   while (labels.length > 2 && ["www", "docs", "doc", "api", "app", "developer", "developers"].includes(labels[0])) {
     labels.shift();

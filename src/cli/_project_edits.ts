@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { applyEdits, modify, parse, type ParseError, printParseErrorCode } from "jsonc-parser";
 import { SKILLS_DIR } from "../project/skills.ts";
 import { UsageError } from "./usage_error.ts";
@@ -76,7 +76,7 @@ export async function planGuideInstall(
  */
 export async function applyPlan(plan: EditPlan): Promise<void> {
   for (const [path, text] of plan.writes) {
-    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.mkdir(dirname(path), { recursive: true });
     await Deno.writeTextFile(path, text);
   }
 }
@@ -104,9 +104,10 @@ async function planSkillFile(projectDir: string, changes: GuideChanges, force: b
 async function planDenoJson(projectDir: string, changes: GuideChanges, force: boolean, plan: EditPlan) {
   const name = await configFileName(projectDir);
   const path = join(projectDir, name);
-  let text = (await readIfExists(path))!;
+  const original = (await readIfExists(path))!;
+  let text = original;
   const errors: ParseError[] = [];
-  const root = parse(text, errors, { allowTrailingComma: true });
+  const root = parse(original, errors, { allowTrailingComma: true });
   if (errors.length || root === null || typeof root !== "object" || Array.isArray(root)) {
     const problem = errors.length ? printParseErrorCode(errors[0].error) : "it is not a JSON object";
     throw new UsageError(`Cannot edit "${path}": ${problem}; fix the file and run flue add again`);
@@ -157,7 +158,7 @@ async function planDenoJson(projectDir: string, changes: GuideChanges, force: bo
       plan.changes.push(`${name}: "unstable" gains "${entry}"`);
     }
   }
-  plan.writes.set(path, text);
+  if (text !== original) plan.writes.set(path, text);
 }
 
 async function configFileName(projectDir: string): Promise<string> {
