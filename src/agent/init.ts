@@ -10,7 +10,7 @@ import type { EventCallback } from "../events/event_types.ts";
 import { createHarness } from "../harness/registry.ts";
 import type { ChatModel } from "../model/chat_model.ts";
 import { createModel } from "../model/create_model.ts";
-import { checkSandbox, createSandbox } from "../sandbox/registry.ts";
+import { checkSandbox, createSandbox, sandboxOutlivesProcess } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
 import { compactionSettings } from "../session/compaction.ts";
@@ -178,6 +178,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
           unconfinedShell: options.unconfinedShell,
         }),
       redactor,
+      { destroyUnopened: sandboxOutlivesProcess(sandboxSpec) },
     );
     sandboxes.push(sandbox);
     const history = await store.load({ agent: name, instanceId: id, session: sessionName });

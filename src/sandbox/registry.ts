@@ -11,6 +11,7 @@ import {
   checkRemoteCredentials,
   checkRemoteFactory,
   createNamedRemoteSandbox,
+  isRemoteFactory,
   isRemoteSandboxName,
   REMOTE_SANDBOX_NAMES,
 } from "./remote/remote_providers.ts";
@@ -130,4 +131,15 @@ export function listSandboxes(): string[] {
 export function checkSandbox(spec: string | SandboxFactory): void {
   if (typeof spec === "function") checkRemoteFactory(spec);
   else if (isRemoteSandboxName(spec)) checkRemoteCredentials(spec);
+}
+
+/**
+ * Whether a sandbox's workspace outlives the process (a remote machine, reconnected by its stored id), so deleting a
+ * session must reach it even when this process never opened it.
+ *
+ * @param spec A sandbox name or factory.
+ * @returns `true` for the remote sandboxes.
+ */
+export function sandboxOutlivesProcess(spec: string | SandboxFactory): boolean {
+  return typeof spec === "function" ? isRemoteFactory(spec) : isRemoteSandboxName(spec);
 }

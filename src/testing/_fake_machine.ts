@@ -87,8 +87,9 @@ export class FakeMachine {
     const argv = "argv" in options.command ? options.command.argv : ["bash", "-c", options.command.script];
     const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: this.hostPath("/root"), ...options.env };
     this.commandEnvs.push({ ...options.env });
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
+    // In a session of its own, so that a kill reaches the whole tree, as a provider's kill does.
+    const child = new Deno.Command("setsid", {
+      args: argv,
       cwd: this.hostPath(options.cwd ?? "/"),
       env,
       clearEnv: true,
@@ -115,27 +116,27 @@ export class FakeMachine {
     return {
       pid: child.pid,
       exitCode,
-      kill: () => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      },
+      kill: () => killTree(child),
     };
   }
 
   /** Kills its processes and removes its directory. */
   async destroy(): Promise<void> {
-    for (const child of this.#processes) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const child of this.#processes) killTree(child);
     await Promise.all([...this.#processes].map((child) => child.status.catch(() => undefined)));
     await Deno.remove(this.dir, { recursive: true }).catch(() => undefined);
+  }
+}
+
+function killTree(child: Deno.ChildProcess): void {
+  try {
+    Deno.kill(-child.pid, "SIGKILL");
+  } catch {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
   }
 }
 

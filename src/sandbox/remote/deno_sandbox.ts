@@ -163,11 +163,13 @@ class DenoSandboxMachine implements RemoteMachine {
     const kill = () => child.kill("SIGKILL").catch(() => undefined);
     options.signal.addEventListener("abort", kill, { once: true });
     try {
-      const [status] = await Promise.all([
-        child.status,
+      const output = Promise.all([
         readTextStream(child.stdout, (chunk) => options.onOutput("stdout", chunk)),
         readTextStream(child.stderr, (chunk) => options.onOutput("stderr", chunk)),
       ]);
+      const status = await child.status;
+      // A killed command's streams may stay open while something it started lives on: its output so far is enough.
+      if (!options.signal.aborted) await output;
       return { exitCode: status.code };
     } finally {
       options.signal.removeEventListener("abort", kill);

@@ -177,3 +177,13 @@ export function checkRemoteCredentials(name: RemoteSandboxName, options: Record<
 export function checkRemoteFactory(factory: SandboxFactory): void {
   checks.get(factory)?.();
 }
+
+/**
+ * Whether a factory was made by {@linkcode remoteSandbox}: its machines outlive the process.
+ *
+ * @param factory A sandbox factory.
+ * @returns `true` for a remote sandbox factory.
+ */
+export function isRemoteFactory(factory: SandboxFactory): boolean {
+  return checks.has(factory);
+}
