@@ -27,7 +27,7 @@ export interface SandboxContractOptions {
   ignore?: string;
 }
 
-const COMMANDS = ["cat", "ls", "echo", "sleep", "head", "printenv", "false", "sh"];
+const COMMANDS = ["cat", "ls", "echo", "sleep", "head", "printenv", "false", "sh", "ln"];
 
 function policy(overrides: Partial<SandboxPolicy>): SandboxPolicy {
   return {
@@ -55,7 +55,8 @@ function deniedBy(option: string): (error: unknown) => boolean {
 /**
  * Registers the sandbox conformance tests. Each test gets its own sandbox from `makeSandbox` with the policy it needs,
  * closes it when done (so `close()` must be safe to call twice) and then calls `cleanup`. The sandbox's commands must
- * include `cat`, `ls`, `echo`, `sleep`, `head`, `printenv`, `false` and `sh` (a POSIX shell), since the suite runs them.
+ * include `cat`, `ls`, `echo`, `sleep`, `head`, `printenv`, `false`, `ln` and `sh` (a POSIX shell), since the suite runs
+ * them.
  *
  * @example Check a sandbox implementation
  * ```ts ignore
@@ -155,6 +156,17 @@ export function defineSandboxContractTests(
     }
     await assert.rejects(sandbox.remove("."), PolicyDeniedError);
   });
+
+  test("escape: refuses a symlink a command made that leads out of the workspace", COMPOUND, async (sandbox) => {
+    await sandbox.exec("ln -s /etc outside; ln -s .. up");
+    await sandbox.writeFile("real.txt", "inside\n");
+    await sandbox.exec("ln -s real.txt alias");
+    for (const path of ["outside/passwd", "up/escape.txt"]) {
+      await assert.rejects(sandbox.readFile(path), PolicyDeniedError, path);
+      await assert.rejects(sandbox.writeFile(path, "escaped"), PolicyDeniedError, path);
+    }
+    assert.equal(await sandbox.readFile("alias"), "inside\n");
+  }, true);
 
   test("refuses writes without allowWrite and names the option", policy({}), async (sandbox) => {
     await assert.rejects(sandbox.writeFile("a.txt", "x"), deniedBy("allowWrite"));

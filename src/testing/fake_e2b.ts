@@ -187,6 +187,7 @@ interface EntryInfo {
   owner: string;
   group: string;
   modifiedTime: string;
+  symlinkTarget?: string;
 }
 
 async function entryInfo(machine: FakeMachine, path: string): Promise<EntryInfo> {
@@ -201,6 +202,7 @@ async function entryInfo(machine: FakeMachine, path: string): Promise<EntryInfo>
     owner: "user",
     group: "user",
     modifiedTime: (info.mtime ?? new Date(0)).toISOString(),
+    ...(info.isSymlink ? { symlinkTarget: await Deno.readLink(machine.hostPath(path)) } : {}),
   };
 }
 

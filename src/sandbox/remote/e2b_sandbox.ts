@@ -108,11 +108,20 @@ class E2BMachine implements RemoteMachine {
 
   async stat(path: string): Promise<RemoteStat | undefined> {
     try {
-      const info = await this.#sandbox.files.getInfo(path);
+      const link = await this.#sandbox.files.getInfo(path);
+      const isSymlink = link.type === FileType.SYMLINK || Boolean(link.symlinkTarget);
+      // Facts about a link are its target's, as Deno.stat gives them; the shared layer already kept the target inside.
+      const info = isSymlink && link.symlinkTarget
+        ? await this.#sandbox.files.getInfo(
+          link.symlinkTarget.startsWith("/")
+            ? link.symlinkTarget
+            : `${path.slice(0, path.lastIndexOf("/")) || "/"}/${link.symlinkTarget}`,
+        )
+        : link;
       return {
         isFile: info.type === FileType.FILE,
         isDirectory: info.type === FileType.DIR,
-        isSymlink: info.symlinkTarget !== undefined && info.symlinkTarget !== "",
+        isSymlink,
         size: info.size,
         modifiedAt: info.modifiedTime?.toISOString(),
       };

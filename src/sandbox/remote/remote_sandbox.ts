@@ -225,7 +225,10 @@ export class RemoteSandbox implements Sandbox {
 
   async readFile(path: string): Promise<string> {
     const absolute = this.#resolve(path);
-    const bytes = await this.#use((machine) => machine.readFile(absolute));
+    const bytes = await this.#use(async (machine) => {
+      await this.#confine(machine, absolute, path);
+      return await machine.readFile(absolute);
+    });
     return new TextDecoder().decode(bytes);
   }
 
@@ -235,29 +238,44 @@ export class RemoteSandbox implements Sandbox {
     }
     const absolute = this.#resolveForWrite(path);
     if (absolute === this.root) throw new Deno.errors.IsADirectory(`Cannot write to "${path}": it is a directory`);
-    await this.#use((machine) => machine.writeFile(absolute, new TextEncoder().encode(content)));
+    await this.#use(async (machine) => {
+      await this.#confine(machine, absolute, path);
+      await machine.writeFile(absolute, new TextEncoder().encode(content));
+    });
   }
 
   async stat(path: string): Promise<FileStat> {
     const absolute = this.#resolve(path);
-    const stat = await this.#use((machine) => machine.stat(absolute));
+    const stat = await this.#use(async (machine) => {
+      await this.#confine(machine, absolute, path);
+      return await machine.stat(absolute);
+    });
     if (!stat) throw new Deno.errors.NotFound(`Path "${path}" does not exist`);
     return { path: toWorkspaceRelative(this.root, absolute), ...stat };
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
     const absolute = this.#resolve(path);
-    return await this.#use((machine) => machine.readdir(absolute));
+    return await this.#use(async (machine) => {
+      await this.#confine(machine, absolute, path);
+      return await machine.readdir(absolute);
+    });
   }
 
   async exists(path: string): Promise<boolean> {
     const absolute = this.#resolve(path);
-    return (await this.#use((machine) => machine.stat(absolute))) !== undefined;
+    return (await this.#use(async (machine) => {
+      await this.#confine(machine, absolute, path);
+      return await machine.stat(absolute);
+    })) !== undefined;
   }
 
   async mkdir(path: string): Promise<void> {
     const absolute = this.#resolveForWrite(path);
-    await this.#use((machine) => machine.mkdir(absolute));
+    await this.#use(async (machine) => {
+      await this.#confine(machine, absolute, path);
+      await machine.mkdir(absolute);
+    });
   }
 
   async remove(path: string, options?: { recursive?: boolean }): Promise<void> {
@@ -271,6 +289,7 @@ export class RemoteSandbox implements Sandbox {
     }
     const recursive = options?.recursive ?? false;
     await this.#use(async (machine) => {
+      await this.#confine(machine, absolute, path);
       const stat = await machine.stat(absolute);
       if (!stat) throw new Deno.errors.NotFound(`Path "${path}" does not exist`);
       if (stat.isDirectory && !recursive && (await machine.readdir(absolute)).length > 0) {
@@ -406,6 +425,38 @@ export class RemoteSandbox implements Sandbox {
         this.#idleTimer = timer;
       }
     }
+  }
+
+  /**
+   * Refuses a path that leaves the workspace through a symlink on the machine. The machine resolves it (`realpath`
+   * relative to the workspace, so a provider's path layout never matters), since only it can see its links.
+   */
+  async #confine(machine: RemoteMachine, absolute: string, path: string): Promise<void> {
+    if (absolute === this.root) return;
+    let resolved = "";
+    const { exitCode } = await machine.run(
+      { argv: ["realpath", "-m", "--relative-to=.", "--", toWorkspaceRelative(this.root, absolute)] },
+      {
+        cwd: this.root,
+        env: {},
+        timeoutMs: this.#settings.defaultTimeoutMs,
+        signal: new AbortController().signal,
+        onOutput: (stream, chunk) => {
+          if (stream === "stdout") resolved += chunk;
+        },
+      },
+    );
+    resolved = resolved.trim();
+    if (
+      exitCode === 0 && resolved !== "" && resolved !== ".." && !resolved.startsWith("../") && !resolved.startsWith("/")
+    ) {
+      return;
+    }
+    throw new PolicyDeniedError(
+      `path "${path}"`,
+      "none",
+      `Path "${path}" leaves the workspace through a symlink: paths must stay inside the workspace`,
+    );
   }
 
   #unavailable(action: string, error: unknown): Error {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SandboxUnavailableError } from "../../errors.ts";
+import { PolicyDeniedError, SandboxUnavailableError } from "../../errors.ts";
 import { startFakeDenoSandbox } from "../../testing/fake_deno_sandbox.ts";
 import { startFakeE2B } from "../../testing/fake_e2b.ts";
 import type { FakeMachine } from "../../testing/_fake_machine.ts";
@@ -244,4 +244,20 @@ Deno.test("allowNet maps onto each provider's network controls", async () => {
     await e2b.close();
     await Deno.remove(stateDir, { recursive: true });
   }
+});
+
+eachProvider("escape: a symlink made by a command cannot take file operations out of the workspace", async (world) => {
+  const sandbox = await world.open();
+  await sandbox.exec("sh -c 'ln -s /etc outside && ln -s .. up && mkdir -p sub && ln -s ../.. sub/top'");
+  await sandbox.writeFile("real.txt", "inside\n");
+  await sandbox.exec("sh -c 'ln -s real.txt alias && ln -s sub inner'");
+  for (const path of ["outside/passwd", "outside", "up/escape.txt", "sub/top/etc/passwd", "inner/top/x"]) {
+    await assert.rejects(sandbox.readFile(path), PolicyDeniedError, path);
+    await assert.rejects(sandbox.writeFile(path, "escaped"), PolicyDeniedError, path);
+    await assert.rejects(sandbox.stat(path), PolicyDeniedError, path);
+    await assert.rejects(sandbox.readdir(path), PolicyDeniedError, path);
+    await assert.rejects(sandbox.remove(path, { recursive: true }), PolicyDeniedError, path);
+  }
+  assert.equal(await sandbox.readFile("alias"), "inside\n", "a link that stays inside works");
+  assert.equal((await sandbox.stat("inner")).isDirectory, true);
 });
