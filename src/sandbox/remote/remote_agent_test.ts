@@ -157,6 +157,31 @@ for (const provider of PROVIDERS) {
     }
   });
 
+  Deno.test(`${provider.name}: after a restart the session's machine is reconnected by its stored id`, async () => {
+    const fake = await provider.start();
+    try {
+      await withProject(async (projectDir) => {
+        const options = { model: "test", projectDir, store: "sqlite", allowWrite: true } as const;
+        const sandbox = remoteSandbox(provider.name, { ...fake.options, keepOnClose: true });
+        const first = await init({ ...options, sandbox });
+        await (await first.session("fix-123")).fs.writeFile("progress.md", "step 1 done\n");
+        const [machineId] = fake.machineIds();
+        await first.close();
+        assert.deepEqual(fake.machineIds(), [machineId], "keepOnClose leaves the machine for the next process");
+
+        const second = await init({ ...options, sandbox: remoteSandbox(provider.name, fake.options) });
+        const session = await second.session("fix-123");
+        assert.equal(await session.fs.readFile("progress.md"), "step 1 done\n");
+        assert.deepEqual(fake.machineIds(), [machineId]);
+        await session.delete();
+        assert.deepEqual(fake.machineIds(), []);
+        await second.close();
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
   Deno.test(`${provider.name}: chosen by name, it reads its credential and endpoint from the environment`, async () => {
     const fake = await provider.start();
     try {
