@@ -21,6 +21,7 @@ import type {
 } from "../sandbox.ts";
 import { planCommand } from "../shell/shell_policy.ts";
 import { resolveInsideWorkspace, toWorkspaceRelative } from "../workspace_paths.ts";
+import { confineToWorkspace, untilStoppedOrDone } from "./_machine_commands.ts";
 import { OutputBuffer } from "./_output_buffer.ts";
 import { seedRemoteMachine } from "./_seed_remote.ts";
 import { type RemoteMachine, type RemoteProvider, RemoteSandboxGoneError } from "./remote_machine.ts";
@@ -62,9 +63,6 @@ const DEFAULTS = {
   defaultMaxOutputBytes: 1024 * 1024,
   maxSeedFiles: 10_000,
 };
-
-/** After an abort, how long a provider gets to stop a command before its partial output is returned anyway. */
-const STOP_GRACE_MS = 5_000;
 
 let deployIds: RemoteSandboxIds | undefined;
 
@@ -225,10 +223,7 @@ export class RemoteSandbox implements Sandbox {
 
   async readFile(path: string): Promise<string> {
     const absolute = this.#resolve(path);
-    const bytes = await this.#use(async (machine) => {
-      await this.#confine(machine, absolute, path);
-      return await machine.readFile(absolute);
-    });
+    const bytes = await this.#at(absolute, path, (machine) => machine.readFile(absolute));
     return new TextDecoder().decode(bytes);
   }
 
@@ -238,44 +233,29 @@ export class RemoteSandbox implements Sandbox {
     }
     const absolute = this.#resolveForWrite(path);
     if (absolute === this.root) throw new Deno.errors.IsADirectory(`Cannot write to "${path}": it is a directory`);
-    await this.#use(async (machine) => {
-      await this.#confine(machine, absolute, path);
-      await machine.writeFile(absolute, new TextEncoder().encode(content));
-    });
+    await this.#at(absolute, path, (machine) => machine.writeFile(absolute, new TextEncoder().encode(content)));
   }
 
   async stat(path: string): Promise<FileStat> {
     const absolute = this.#resolve(path);
-    const stat = await this.#use(async (machine) => {
-      await this.#confine(machine, absolute, path);
-      return await machine.stat(absolute);
-    });
+    const stat = await this.#at(absolute, path, (machine) => machine.stat(absolute));
     if (!stat) throw new Deno.errors.NotFound(`Path "${path}" does not exist`);
     return { path: toWorkspaceRelative(this.root, absolute), ...stat };
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
     const absolute = this.#resolve(path);
-    return await this.#use(async (machine) => {
-      await this.#confine(machine, absolute, path);
-      return await machine.readdir(absolute);
-    });
+    return await this.#at(absolute, path, (machine) => machine.readdir(absolute));
   }
 
   async exists(path: string): Promise<boolean> {
     const absolute = this.#resolve(path);
-    return (await this.#use(async (machine) => {
-      await this.#confine(machine, absolute, path);
-      return await machine.stat(absolute);
-    })) !== undefined;
+    return (await this.#at(absolute, path, (machine) => machine.stat(absolute))) !== undefined;
   }
 
   async mkdir(path: string): Promise<void> {
     const absolute = this.#resolveForWrite(path);
-    await this.#use(async (machine) => {
-      await this.#confine(machine, absolute, path);
-      await machine.mkdir(absolute);
-    });
+    await this.#at(absolute, path, (machine) => machine.mkdir(absolute));
   }
 
   async remove(path: string, options?: { recursive?: boolean }): Promise<void> {
@@ -288,8 +268,7 @@ export class RemoteSandbox implements Sandbox {
       );
     }
     const recursive = options?.recursive ?? false;
-    await this.#use(async (machine) => {
-      await this.#confine(machine, absolute, path);
+    await this.#at(absolute, path, async (machine) => {
       const stat = await machine.stat(absolute);
       if (!stat) throw new Deno.errors.NotFound(`Path "${path}" does not exist`);
       if (stat.isDirectory && !recursive && (await machine.readdir(absolute)).length > 0) {
@@ -427,36 +406,13 @@ export class RemoteSandbox implements Sandbox {
     }
   }
 
-  /**
-   * Refuses a path that leaves the workspace through a symlink on the machine. The machine resolves it (`realpath`
-   * relative to the workspace, so a provider's path layout never matters), since only it can see its links.
-   */
-  async #confine(machine: RemoteMachine, absolute: string, path: string): Promise<void> {
-    if (absolute === this.root) return;
-    let resolved = "";
-    const { exitCode } = await machine.run(
-      { argv: ["realpath", "-m", "--relative-to=.", "--", toWorkspaceRelative(this.root, absolute)] },
-      {
-        cwd: this.root,
-        env: {},
-        timeoutMs: this.#settings.defaultTimeoutMs,
-        signal: new AbortController().signal,
-        onOutput: (stream, chunk) => {
-          if (stream === "stdout") resolved += chunk;
-        },
-      },
-    );
-    resolved = resolved.trim();
-    if (
-      exitCode === 0 && resolved !== "" && resolved !== ".." && !resolved.startsWith("../") && !resolved.startsWith("/")
-    ) {
-      return;
-    }
-    throw new PolicyDeniedError(
-      `path "${path}"`,
-      "none",
-      `Path "${path}" leaves the workspace through a symlink: paths must stay inside the workspace`,
-    );
+  /** Runs one operation on a path once the machine has confirmed that the path stays inside the workspace. */
+  #at<T>(absolute: string, path: string, operation: (machine: RemoteMachine) => Promise<T>): Promise<T> {
+    return this.#use(async (machine) => {
+      const timeoutMs = this.#settings.defaultTimeoutMs;
+      await confineToWorkspace(machine, { root: this.root, absolute, path, timeoutMs });
+      return await operation(machine);
+    });
   }
 
   #unavailable(action: string, error: unknown): Error {
@@ -489,32 +445,4 @@ function isFileError(error: unknown): boolean {
     error instanceof Deno.errors.IsADirectory || error instanceof Deno.errors.NotADirectory ||
     error instanceof Deno.errors.NotSupported || error instanceof Deno.errors.PermissionDenied ||
     error instanceof PolicyDeniedError;
-}
-
-/** Waits for a command, but no longer than a grace period once it is stopped: a provider that never answers loses. */
-async function untilStoppedOrDone(
-  run: Promise<{ exitCode: number }>,
-  signal: AbortSignal,
-): Promise<{ exitCode: number }> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => {
-    timer = setTimeout(() => giveUp({ exitCode: -1 }), STOP_GRACE_MS);
-  };
-  let giveUp!: (value: { exitCode: number }) => void;
-  const gaveUp = new Promise<{ exitCode: number }>((resolve) => (giveUp = resolve));
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await Promise.race([
-      run.catch((error) => {
-        // A command stopped on purpose may end in the provider's own abort error: its output so far still counts.
-        if (signal.aborted) return { exitCode: -1 };
-        throw error;
-      }),
-      gaveUp,
-    ]);
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
-  }
 }
