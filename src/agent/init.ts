@@ -10,7 +10,7 @@ import type { EventCallback } from "../events/event_types.ts";
 import { createHarness } from "../harness/registry.ts";
 import type { ChatModel } from "../model/chat_model.ts";
 import { createModel } from "../model/create_model.ts";
-import { createSandbox } from "../sandbox/registry.ts";
+import { checkSandbox, createSandbox, sandboxOutlivesProcess } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
 import { compactionSettings } from "../session/compaction.ts";
@@ -112,6 +112,8 @@ export function init(options: AgentOptions): Promise<Agent> {
  */
 export async function initWithWiring(options: AgentOptions, wiring: AgentWiring): Promise<Agent> {
   validateAgentOptions(options);
+  // A remote sandbox's missing credential is found now, not at the session's first command.
+  checkSandbox(options.sandbox ?? "virtual");
   const projectDir = resolve(options.projectDir ?? Deno.cwd());
   const stateDir = resolve(options.stateDir ?? join(projectDir, ".flue"));
   const env = { ...options.env };
@@ -179,6 +181,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
           unconfinedShell: options.unconfinedShell,
         }),
       redactor,
+      { destroyUnopened: sandboxOutlivesProcess(sandboxSpec) },
     );
     sandboxes.push(sandbox);
     const history = await store.load({ agent: name, instanceId: id, session: sessionName });

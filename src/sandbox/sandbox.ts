@@ -123,6 +123,11 @@ export interface Sandbox {
   exec(command: string, options?: ExecOptions): Promise<ShellResult>;
   /** Stops the sandbox's helper processes. The workspace stays on disk. */
   close(): Promise<void>;
+  /**
+   * Deletes the workspace for good, for sandboxes whose workspace outlives the process (a remote machine); called when
+   * the session is deleted, and closes the sandbox. Optional: sandboxes without it keep their workspace.
+   */
+  destroy?(): Promise<void>;
 }
 
 /** What a sandbox factory is told about the sandbox to create. */

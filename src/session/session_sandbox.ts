@@ -25,13 +25,24 @@ export class SessionSandbox implements Sandbox {
    * @param policy The policy in force.
    * @param create Creates the real sandbox on first use.
    * @param redactor Removes secret values from results.
+   * @param options `destroyUnopened`: the sandbox outlives the process (a remote machine reconnected by stored id), so
+   *   `destroy()` opens it to delete it even when this process never used it.
    */
-  constructor(kind: string, policy: Readonly<SandboxPolicy>, create: () => Promise<Sandbox>, redactor: Redactor) {
+  constructor(
+    kind: string,
+    policy: Readonly<SandboxPolicy>,
+    create: () => Promise<Sandbox>,
+    redactor: Redactor,
+    options: { destroyUnopened?: boolean } = {},
+  ) {
     this.kind = kind;
     this.policy = policy;
     this.#create = create;
     this.#redactor = redactor;
+    this.#destroyUnopened = options.destroyUnopened ?? false;
   }
+
+  readonly #destroyUnopened: boolean;
 
   /** The workspace root; empty until the sandbox has been used. */
   get root(): string {
@@ -122,6 +133,18 @@ export class SessionSandbox implements Sandbox {
       stdout: this.#redactor.redactText(result.stdout),
       stderr: this.#redactor.redactText(result.stderr),
     };
+  }
+  /**
+   * Deletes the underlying sandbox's workspace for good where it can (see `Sandbox.destroy`); the next call starts a
+   * fresh one. Called when the session is deleted.
+   */
+  async destroy(): Promise<void> {
+    const pending = this.#sandbox ?? (this.#destroyUnopened ? this.open() : undefined);
+    this.#sandbox = undefined;
+    this.#created = undefined;
+    const sandbox = await pending?.catch(() => undefined);
+    if (sandbox?.destroy) await sandbox.destroy();
+    else await sandbox?.close();
   }
   /** Stops the sandbox's helper processes, if it was ever created. */
   async close(): Promise<void> {
