@@ -2,6 +2,7 @@ import { assertCustomToolName } from "../tools/sandbox_tools.ts";
 import { validateTelemetryOptions } from "../telemetry/tracing.ts";
 import { validateCompactionOption } from "../session/compaction.ts";
 import type { AgentOptions } from "./agent_options.ts";
+import { validateMcpServers } from "../tools/mcp/mcp_servers.ts";
 
 const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "name",
@@ -20,6 +21,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "env",
   "tools",
   "commands",
+  "mcpServers",
   "code",
   "skills",
   "roles",
@@ -123,4 +125,5 @@ export function validateAgentOptions(options: AgentOptions): void {
     }
     names.add(tool.name);
   }
+  if (options.mcpServers !== undefined) validateMcpServers(options.mcpServers, options.env ?? {});
 }

@@ -141,6 +141,22 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const id = options.id ?? "default";
   const customTools: FlueTool<unknown>[] = [...(options.tools ?? [])];
   if (options.code) customTools.push(createCodeTool(options.code === true ? {} : options.code) as FlueTool<unknown>);
+  // The MCP SDK is loaded only when servers are configured; a server that cannot start fails init() cleanly.
+  const mcp = options.mcpServers === undefined ? undefined : await (await import("../tools/mcp/mcp_tool_source.ts"))
+    .connectMcpServers(options.mcpServers, {
+      projectDir,
+      stateDir,
+      policy,
+      env,
+      unconfinedShell: options.unconfinedShell,
+    })
+    .catch(async (error) => {
+      unsubscribe?.();
+      tracing?.stop();
+      if (ownsStore) await store.close();
+      throw error;
+    });
+  if (mcp) customTools.push(...mcp.tools);
   const commands = options.commands ?? [];
   const skills = await loadSkills(projectDir, {
     select: options.skills,
@@ -261,6 +277,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     async close(): Promise<void> {
       for (const session of sessions.values()) (await session.catch(() => undefined))?.abort("agent closed");
       await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+      await mcp?.close();
       unsubscribe?.();
       tracing?.stop();
       if (ownsStore) await store.close();
