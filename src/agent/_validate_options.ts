@@ -28,6 +28,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "subagents",
   "maxTaskDepth",
   "thinkingLevel",
+  "record",
   "maxTurns",
   "typedRetries",
   "compaction",
@@ -124,6 +125,9 @@ export function validateAgentOptions(options: AgentOptions): void {
       throw new TypeError(`Tool name "${tool.name}" is used twice: give each tool its own name`);
     }
     names.add(tool.name);
+  }
+  if (options.record !== undefined && (typeof options.record !== "string" || options.record === "")) {
+    throw new TypeError(`Option "record" must be a cassette file path, such as "tests/cassettes/triage.json"`);
   }
   if (options.mcpServers !== undefined) validateMcpServers(options.mcpServers, options.env ?? {});
 }

@@ -78,6 +78,11 @@ export interface AgentOptions {
   subagents?: Record<string, SubagentProfile>;
   /** How deep subagent tasks may nest (a task's task is depth 2); 4 by default, 0 for no tasks. */
   maxTaskDepth?: number;
+  /**
+   * Record every model exchange of the agent to this cassette file (as `FLUE_RECORD` does), for `ReplayModel` and
+   * `FLUE_REPLAY` to replay key-less (`docs/record_replay.md`).
+   */
+  record?: string;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
   /** The most model calls one operation may make; 20 by default. */

@@ -10,6 +10,7 @@ import type { EventCallback } from "../events/event_types.ts";
 import { createHarness } from "../harness/registry.ts";
 import type { ChatModel } from "../model/chat_model.ts";
 import { createModel } from "../model/create_model.ts";
+import { withRecordReplay } from "../model/record_replay.ts";
 import { createSandbox } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
@@ -115,8 +116,10 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const env = { ...options.env };
   const redactor = new Redactor(env);
   const providerEnv = Deno.env.toObject();
-  const resolveModel = (spec: string | ChatModel) =>
-    createModel(spec, { env: providerEnv, providers: options.providers });
+  const resolveModel = withRecordReplay(
+    (spec: string | ChatModel) => createModel(spec, { env: providerEnv, providers: options.providers }),
+    { record: options.record, secrets: env },
+  );
   if (options.model === undefined) {
     throw new TypeError(`No model given: pass model, such as "openai:gpt-5.5", or "test" for the key-less test model`);
   }
