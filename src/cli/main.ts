@@ -11,6 +11,7 @@ import { DEV_HELP, devCommand } from "./dev_command.ts";
 import { INIT_HELP, initCommand } from "./init_command.ts";
 import { INVOKE_HELP, invokeCommand } from "./invoke_command.ts";
 import { LOGS_HELP, logsCommand } from "./logs_command.ts";
+import { MCP_HELP, mcpCommand } from "./mcp_command.ts";
 import { ROUTES_HELP, routesCommand } from "./routes_command.ts";
 import { RUN_HELP, runCommand } from "./run_command.ts";
 import { SERVE_HELP, serveCommand } from "./serve_command.ts";
@@ -31,6 +32,7 @@ Usage:
   flue routes [--json]                  list the server's routes, agents and workflows
   flue invoke <agent> <id> --message m  prompt an agent instance (in process, or --url a server)
   flue logs <runId> [--follow]          print a workflow run's events
+  flue mcp [--agent <name>]             serve an agent as an MCP server over stdio
   flue help [command]                   show help
   flue --version                        print the version
 
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   routes: { help: ROUTES_HELP, run: routesCommand },
   invoke: { help: INVOKE_HELP, run: invokeCommand },
   logs: { help: LOGS_HELP, run: logsCommand },
+  mcp: { help: MCP_HELP, run: mcpCommand },
 };
 
 /**

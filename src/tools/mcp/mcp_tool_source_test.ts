@@ -197,7 +197,7 @@ Deno.test("a streamable HTTP MCP server gets its headers from secrets, and the m
   }
 });
 
-Deno.test("mod.ts loads the MCP SDK only when an agent has mcpServers", async () => {
+Deno.test("mod.ts and cli.ts load the MCP SDK only when an agent has mcpServers", async () => {
   const rootUrl = new URL("../../../", import.meta.url);
   const root = fileURLToPath(rootUrl);
   const config = JSON.parse(await Deno.readTextFile(join(root, "deno.json")));
@@ -231,6 +231,23 @@ Deno.test("mod.ts loads the MCP SDK only when an agent has mcpServers", async ()
     assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
     assert.equal(stdout[0], "plain ran");
     assert.match(stdout[1], /MCP SDK loaded|Module not found|modelcontextprotocol/);
+    const cli = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        "--no-check",
+        "--no-lock",
+        "--quiet",
+        "--config",
+        join(dir, "deno.json"),
+        join(root, "cli.ts"),
+        "--version",
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(cli.code, 0, `the CLI starts without the SDK: ${new TextDecoder().decode(cli.stderr)}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
