@@ -60,6 +60,8 @@ export async function mcpCommand(args: string[], io: CliIo): Promise<number> {
       prompt: async (message, session, signal) =>
         (await (await agent.session(session)).prompt(message, { signal })).text,
     });
+    // Standard output is the protocol's: a stray console.log from agent code would corrupt it, so it goes to stderr.
+    console.log = console.info = console.debug = console.error;
     const closed = new Promise<void>((resolve) => server.server.onclose = resolve);
     const transport = new StdioServerTransport();
     // The transport reads standard input but does not notice its end: close when the client goes.

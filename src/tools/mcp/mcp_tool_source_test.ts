@@ -39,6 +39,9 @@ Deno.test("a stdio MCP server runs confined, and the model calls its allowed too
   const dir = await projectWithServer();
   const outside = await Deno.makeTempFile({ prefix: "flue-mcp-outside-" });
   await Deno.writeTextFile(outside, "host file");
+  await Deno.mkdir(join(dir, ".flue"));
+  await Deno.writeTextFile(join(dir, ".flue", "state.txt"), "other sessions' history");
+  await Deno.writeTextFile(join(dir, "visible.txt"), "project file");
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   Deno.env.set("FLUE_MCP_HOST_ONLY", "host-value");
   const model = callingModel([
@@ -49,6 +52,9 @@ Deno.test("a stdio MCP server runs confined, and the model calls its allowed too
     { name: "echo__fetch_status", args: { url: `http://127.0.0.1:${listener.addr.port}/` } },
     { name: "echo__read_host_file", args: { path: outside } },
     { name: "echo__hidden", args: {} },
+    { name: "echo__write_file", args: { path: "/workspace/planted.txt", text: "x" } },
+    { name: "echo__read_host_file", args: { path: "/workspace/.flue/state.txt" } },
+    { name: "echo__read_host_file", args: { path: "/workspace/visible.txt" } },
   ]);
   const agent = await init({
     model,
@@ -60,7 +66,7 @@ Deno.test("a stdio MCP server runs confined, and the model calls its allowed too
     mcpServers: {
       echo: {
         command: "node server.mjs",
-        tools: ["add", "echo_env", "fetch_status", "read_host_file"],
+        tools: ["add", "echo_env", "fetch_status", "read_host_file", "write_file"],
         secrets: ["GRANTED"],
       },
     },
@@ -90,6 +96,11 @@ Deno.test("a stdio MCP server runs confined, and the model calls its allowed too
     assert.match(results[5].content, /unreadable: ENOENT/);
     assert.equal(results[6].error, true);
     assert.match(results[6].content, /echo__hidden/);
+    assert.equal(results[7].error, true, "the project is read-only without allowWrite");
+    assert.match(results[7].content, /unwritable: EROFS$/);
+    assert.match(results[8].content, /unreadable: ENOENT/, "the state directory is hidden");
+    assert.deepEqual(results[9], { name: "echo__read_host_file", content: "project file", error: false });
+    assert.equal(await Deno.stat(join(dir, "planted.txt")).catch(() => "absent"), "absent");
   } finally {
     await agent.close();
     listener.close();

@@ -12,7 +12,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { z } from "zod";
 import process from "node:process";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 
 function createServer(): McpServer {
   const server = new McpServer({ name: "echo-test", version: "1.0.0" });
@@ -46,6 +46,17 @@ function createServer(): McpServer {
       return { content: [{ type: "text", text: await readFile(path, "utf8") }] };
     } catch (error) {
       return { content: [{ type: "text", text: `unreadable: ${(error as { code?: string }).code}` }], isError: true };
+    }
+  });
+  server.registerTool("write_file", {
+    description: "Writes a file by path",
+    inputSchema: { path: z.string(), text: z.string() },
+  }, async ({ path, text }) => {
+    try {
+      await writeFile(path, text);
+      return { content: [{ type: "text", text: "written" }] };
+    } catch (error) {
+      return { content: [{ type: "text", text: `unwritable: ${(error as { code?: string }).code}` }], isError: true };
     }
   });
   server.registerTool("hidden", { description: "Not on the allow-list", inputSchema: {} }, () => ({
