@@ -41,6 +41,7 @@ export interface McpConnectContext {
 }
 
 const CONNECT_TIMEOUT_MS = 30_000;
+const TOOL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const KEPT_STDERR_CHARS = 2000;
 
 /**
@@ -151,6 +152,12 @@ interface ListedTool {
 
 function toFlueTool(server: string, tool: ListedTool, client: Client): FlueTool<unknown> {
   const name = `${server}__${tool.name}`;
+  if (!TOOL_NAME.test(name)) {
+    throw new Error(
+      `MCP server "${server}" offers tool "${tool.name}", and "${name}" is not a name models accept (letters, ` +
+        `digits, "_" and "-", at most 64): leave it out with the server's "tools" list`,
+    );
+  }
   let input: z.ZodType;
   try {
     input = z.fromJSONSchema(tool.inputSchema as Parameters<typeof z.fromJSONSchema>[0]);
