@@ -114,6 +114,39 @@ Deno.test("a recorded openai run replays key-less through ReplayModel and the fa
   }
 });
 
+Deno.test("the ai-sdk harness is recorded too, and its recording replays", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "cassette.json");
+  try {
+    let recorded: { text: string; deltas: string[] };
+    {
+      await using server = scriptedServer();
+      const agent = await init({
+        model: "fake:fake-model",
+        harness: "ai-sdk",
+        providers: { fake: { baseURL: server.url, apiKey: API_KEY } },
+        store: "memory",
+        sandbox: "memory",
+        tools: [lookup],
+        record: path,
+      });
+      recorded = await promptAndCollect(agent, "Paris?").finally(() => agent.close());
+      assert.equal(server.requests.length, 2, "the provider was called through the recording");
+    }
+    assert.equal((JSON.parse(await Deno.readTextFile(path)) as Cassette).exchanges.length, 2);
+    const replayed = await init({
+      model: new ReplayModel(path),
+      harness: "ai-sdk",
+      store: "memory",
+      sandbox: "memory",
+      tools: [lookup],
+    });
+    assert.equal((await promptAndCollect(replayed, "Paris?").finally(() => replayed.close())).text, recorded.text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a request that no longer matches fails naming the first differing field", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "cassette.json");

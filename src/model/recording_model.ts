@@ -6,7 +6,7 @@
 
 import { AbortError, ModelError } from "../errors.ts";
 import { Redactor } from "../telemetry/redactor.ts";
-import type { ChatModel, ModelEndpoint, ModelReply, ModelRequest } from "./chat_model.ts";
+import type { ChatModel, ModelReply, ModelRequest } from "./chat_model.ts";
 import {
   type Cassette,
   CASSETTE_VERSION,
@@ -53,6 +53,9 @@ const writers = new Map<string, CassetteWriter>();
  * deltas, and reply (or error) are appended to a cassette file. The API key of the wrapped model and the given
  * secrets are replaced by `[REDACTED:<name>]` in what is written. A call the caller aborted is not recorded.
  *
+ * It has no `endpoint`, on purpose: a harness with its own provider client (`ai-sdk`) would call the endpoint directly
+ * and bypass the recording; without one, every harness calls `complete`.
+ *
  * Needs `--allow-write` for the cassette's directory.
  *
  * @example Recording the test model
@@ -77,8 +80,6 @@ export class RecordingModel implements ChatModel {
   readonly supportsStructuredOutput: boolean;
   /** The wrapped model's context window. */
   readonly contextWindow?: number;
-  /** The wrapped model's endpoint. */
-  readonly endpoint?: ModelEndpoint;
   readonly #inner: ChatModel;
   readonly #writer: CassetteWriter;
   readonly #redactor: Redactor;
@@ -98,7 +99,6 @@ export class RecordingModel implements ChatModel {
     this.provider = inner.provider;
     this.supportsStructuredOutput = inner.supportsStructuredOutput;
     this.contextWindow = inner.contextWindow;
-    this.endpoint = inner.endpoint;
     let writer = writers.get(options.path);
     if (!writer) writers.set(options.path, writer = new CassetteWriter(options.path));
     this.#writer = writer;
