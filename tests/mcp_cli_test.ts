@@ -36,6 +36,35 @@ Deno.test("flue mcp serves the project's agent over stdio to the MCP SDK's clien
   }
 });
 
+Deno.test("mcpServers in deno.json give flue run's agent a confined stdio MCP server's tools", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flue-cli-mcp-tools-" });
+  try {
+    assert.equal((await runCli(["init", dir], { cwd: ROOT })).code, 0);
+    const source = join(ROOT, "src/tools/mcp/testdata/echo_mcp_server.ts");
+    const bundled = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--quiet", "--platform=node", "-o", join(dir, "server.mjs"), source],
+    }).output();
+    assert.equal(bundled.code, 0);
+    const config = JSON.parse(await Deno.readTextFile(join(dir, "deno.json")));
+    config.flue = {
+      model: "test",
+      allowedCommands: ["node"],
+      mcpServers: { echo: { command: "node server.mjs", tools: ["add"] } },
+    };
+    await Deno.writeTextFile(join(dir, "deno.json"), JSON.stringify(config, null, 2));
+    const run = await runCli(["run", "--prompt", "Use the echo__add tool", "--stream"], {
+      cwd: dir,
+      config: join(dir, "deno.json"),
+      env: { FLUE_STORE: "memory" },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /✓ echo__add .* 2/, "the test model called the MCP tool, which added 1 and 1");
+    assert.match(run.stdout, /echo__add returned: 2/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("flue mcp --help describes the command, and a stray argument is a usage error", async () => {
   const help = await runCli(["mcp", "--help"], { cwd: ROOT });
   assert.equal(help.code, 0);
