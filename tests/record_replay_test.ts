@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Cassette, startFakeOpenAI } from "../testing.ts";
+import { type Cassette, FunctionModel, ReplayModel, startFakeOpenAI } from "../testing.ts";
+import { createApp, MemoryStore } from "../mod.ts";
 import { ROOT, runCli } from "./_cli_helpers.ts";
 
 const KEY = "k-cli-recorded-998877";
@@ -54,6 +55,39 @@ Deno.test("FLUE_RECORD records a CLI run against a provider, and FLUE_REPLAY rep
       changed.stderr,
       /does not match cassette .*messages\[1\]\.content: recorded "hi", now "something else"/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an agent served over HTTP records with the record option, and a ReplayModel agent answers the same", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flue-http-record-" });
+  const path = join(dir, "cassette.json");
+  const serveAgent = async (agent: Record<string, unknown>) => {
+    const app = createApp({ store: new MemoryStore(), agents: { assistant: agent } });
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+    try {
+      const response = await fetch(`http://127.0.0.1:${server.addr.port}/agents/assistant/u1`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Hello over HTTP" }),
+      });
+      assert.equal(response.status, 200);
+      return (await response.json()).result.text as string;
+    } finally {
+      await app.close();
+      await server.shutdown();
+    }
+  };
+  try {
+    const recorded = await serveAgent({
+      model: new FunctionModel((request) => `Echo: ${request.messages.at(-1)?.content}`),
+      sandbox: "memory",
+      record: path,
+    });
+    assert.equal(recorded, "Echo: Hello over HTTP");
+    const replayed = await serveAgent({ model: new ReplayModel(path), sandbox: "memory" });
+    assert.equal(replayed, recorded);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
