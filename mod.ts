@@ -31,6 +31,7 @@
 export { init } from "./src/agent/init.ts";
 export type { Agent } from "./src/agent/init.ts";
 export type { AgentOptions } from "./src/agent/agent_options.ts";
+export type { McpHttpServer, McpServerCommon, McpServerConfig, McpStdioServer } from "./src/tools/mcp/mcp_servers.ts";
 export type { KvStoreSpec, PostgresStoreSpec, StoreSpec } from "./src/store/create_store.ts";
 export { createAgent, isCreatedAgent } from "./src/agent/create_agent.ts";
 export type { AgentConfig, AgentCreateContext, CreatedAgent } from "./src/agent/create_agent.ts";

@@ -45,6 +45,16 @@ export type {
   FunctionModelOptions,
   FunctionModelReply,
 } from "./src/model/test_models/function_model.ts";
+export { ReplayCursor, ReplayModel } from "./src/model/replay_model.ts";
+export { RecordingModel } from "./src/model/recording_model.ts";
+export type { RecordingModelOptions } from "./src/model/recording_model.ts";
+export type {
+  Cassette,
+  CassetteExchange,
+  RecordedChunk,
+  RecordedModel,
+  RecordedModelRequest,
+} from "./src/model/cassette.ts";
 export { startFakeOpenAI } from "./src/testing/fake_openai.ts";
 export type {
   FakeFailure,

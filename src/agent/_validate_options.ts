@@ -2,6 +2,7 @@ import { assertCustomToolName } from "../tools/sandbox_tools.ts";
 import { validateTelemetryOptions } from "../telemetry/tracing.ts";
 import { validateCompactionOption } from "../session/compaction.ts";
 import type { AgentOptions } from "./agent_options.ts";
+import { validateMcpServers } from "../tools/mcp/mcp_servers.ts";
 
 const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "name",
@@ -21,12 +22,14 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "env",
   "tools",
   "commands",
+  "mcpServers",
   "code",
   "skills",
   "roles",
   "subagents",
   "maxTaskDepth",
   "thinkingLevel",
+  "record",
   "maxTurns",
   "typedRetries",
   "compaction",
@@ -131,4 +134,8 @@ export function validateAgentOptions(options: AgentOptions): void {
     }
     names.add(tool.name);
   }
+  if (options.record !== undefined && (typeof options.record !== "string" || options.record === "")) {
+    throw new TypeError(`Option "record" must be a cassette file path, such as "tests/cassettes/triage.json"`);
+  }
+  if (options.mcpServers !== undefined) validateMcpServers(options.mcpServers, options.env ?? {});
 }

@@ -10,6 +10,7 @@ import type { EventCallback } from "../events/event_types.ts";
 import { createHarness } from "../harness/registry.ts";
 import type { ChatModel } from "../model/chat_model.ts";
 import { createModel } from "../model/create_model.ts";
+import { withRecordReplay } from "../model/record_replay.ts";
 import { checkSandbox, createSandbox, sandboxOutlivesProcess } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
@@ -119,8 +120,10 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const env = { ...options.env };
   const redactor = new Redactor(env);
   const providerEnv = Deno.env.toObject();
-  const resolveModel = (spec: string | ChatModel) =>
-    createModel(spec, { env: providerEnv, providers: options.providers });
+  const resolveModel = withRecordReplay(
+    (spec: string | ChatModel) => createModel(spec, { env: providerEnv, providers: options.providers }),
+    { record: options.record, secrets: env },
+  );
   if (options.model === undefined) {
     throw new TypeError(`No model given: pass model, such as "openai:gpt-5.5", or "test" for the key-less test model`);
   }
@@ -146,6 +149,22 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const id = options.id ?? "default";
   const customTools: FlueTool<unknown>[] = [...(options.tools ?? [])];
   if (options.code) customTools.push(createCodeTool(options.code === true ? {} : options.code) as FlueTool<unknown>);
+  // The MCP SDK is loaded only when servers are configured; a server that cannot start fails init() cleanly.
+  const mcp = options.mcpServers === undefined ? undefined : await (await import("../tools/mcp/mcp_tool_source.ts"))
+    .connectMcpServers(options.mcpServers, {
+      projectDir,
+      stateDir,
+      policy,
+      env,
+      unconfinedShell: options.unconfinedShell,
+    })
+    .catch(async (error) => {
+      unsubscribe?.();
+      tracing?.stop();
+      if (ownsStore) await store.close();
+      throw error;
+    });
+  if (mcp) customTools.push(...mcp.tools);
   const commands = options.commands ?? [];
   const skills = await loadSkills(projectDir, {
     select: options.skills,
@@ -267,6 +286,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     async close(): Promise<void> {
       for (const session of sessions.values()) (await session.catch(() => undefined))?.abort("agent closed");
       await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+      await mcp?.close();
       unsubscribe?.();
       tracing?.stop();
       if (ownsStore) await store.close();

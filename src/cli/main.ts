@@ -26,6 +26,7 @@ Usage:
   flue invoke <agent> <id> --message m  prompt an agent instance (in process, or --url a server)
   flue logs <runId> [--follow]          print a workflow run's events (--last: the newest run's)
   flue runs [--workflow w] [--status s] list workflow runs, newest first
+  flue mcp [--agent <name>]             serve an agent as an MCP server over stdio
   flue check                            validate the project (configuration, modules, keys, skills) and exit
   flue build --target <target>          write deployment files (binary, docker, deno-deploy, fly, ...)
   flue deploy --target <target>         build, then deploy with the platform's own CLI
@@ -72,6 +73,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; project?: true }>
     project: true,
   },
   add: { load: () => import("./add_command.ts").then((m) => ({ help: m.ADD_HELP, run: m.addCommand })) },
+  mcp: { load: () => import("./mcp_command.ts").then((m) => ({ help: m.MCP_HELP, run: m.mcpCommand })), project: true },
 };
 
 /**
