@@ -11,7 +11,8 @@ import type { SandboxPolicy } from "../../sandbox/sandbox.ts";
 import { planCommand } from "../../sandbox/shell/shell_policy.ts";
 import { bubblewrapArgs } from "../../sandbox/commands/bubblewrap.ts";
 import { BUBBLEWRAP_INSTALL_COMMAND } from "../../sandbox/commands/run_command.ts";
-import { commandEnvironment, planArgv } from "../../sandbox/commands/_command_environment.ts";
+import { CommandCgroup } from "../../sandbox/commands/_command_cgroup.ts";
+import { commandEnvironment, DEFAULT_COMMAND_LIMITS, planArgv } from "../../sandbox/commands/_command_environment.ts";
 import { detectBubblewrap, findExecutable, sandboxIdentityFiles } from "../../sandbox/commands/_bubblewrap_host.ts";
 import { resolveProtectedMounts } from "../../sandbox/commands/_protected_mounts.ts";
 import { isInsideOrEqual } from "../../sandbox/workspace_paths.ts";
@@ -26,6 +27,8 @@ export interface ServerProcess {
   env: Record<string, string>;
   /** Its working directory on the host. */
   cwd: string;
+  /** Kills what is left of the server and removes its control group; call it after the server was closed. */
+  release(): Promise<void>;
 }
 
 /** Where and under which policy a stdio server runs. */
@@ -52,8 +55,9 @@ export interface ServerPlacement {
  * @throws {SandboxUnavailableError} When bubblewrap is missing and `unconfinedShell` is not set.
  */
 export async function confinedServerProcess(command: string, placement: ServerPlacement): Promise<ServerProcess> {
-  // The developer chose this command, not the model, so it needs no `allowShell`; the allowlist still applies.
-  const policy = { ...placement.policy, allowShell: true };
+  // The developer chose this command, not the model, so it needs neither `allowShell` nor `allowInterpreters` (most
+  // servers are node, python or deno programs); the allowlist still applies to its program.
+  const policy = { ...placement.policy, allowShell: true, allowInterpreters: true };
   const plan = planCommand(command, policy);
   const workspace = await Deno.realPath(placement.projectDir);
   const status = await detectBubblewrap();
@@ -71,12 +75,15 @@ export async function confinedServerProcess(command: string, placement: ServerPl
       args,
       env: commandEnvironment(workspace, policy.allowNet, placement.env),
       cwd: workspace,
+      release: () => Promise.resolve(),
     };
   }
   const hidden = [".flue"];
   const stateDir = await Deno.realPath(placement.stateDir).catch(() => placement.stateDir);
   if (stateDir !== workspace && isInsideOrEqual(workspace, stateDir)) hidden.push(relative(workspace, stateDir));
   const mounts = await resolveProtectedMounts(workspace, { readOnly: [".git"], hidden }, policy.allowWrite);
+  // The server's whole process tree is bounded like a command's (pids, memory, CPU) where the host has control groups.
+  const cgroup = CommandCgroup.create(DEFAULT_COMMAND_LIMITS);
   const args = bubblewrapArgs({
     plan,
     workspace,
@@ -88,6 +95,14 @@ export async function confinedServerProcess(command: string, placement: ServerPl
     identityFiles: await sandboxIdentityFiles(),
     disableNestedUserNamespaces: status.features.supportsDisableUserns,
     sizeTmp: status.features.supportsTmpfsSize,
+    inheritsLimits: cgroup !== undefined,
   });
-  return { command: status.path, args, env: {}, cwd: workspace };
+  const [program, ...wrapped] = cgroup?.wrap([status.path, ...args], DEFAULT_COMMAND_LIMITS) ?? [status.path, ...args];
+  return {
+    command: program,
+    args: wrapped,
+    env: {},
+    cwd: workspace,
+    release: () => cgroup?.remove() ?? Promise.resolve(),
+  };
 }

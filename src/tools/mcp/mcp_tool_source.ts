@@ -58,15 +58,17 @@ export async function connectMcpServers(
 ): Promise<McpToolSource> {
   const clients: Client[] = [];
   const tools: FlueTool<unknown>[] = [];
+  const releases: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
     await Promise.all(clients.splice(0).map((client) => client.close().catch(() => {})));
+    await Promise.all(releases.splice(0).map((release) => release()));
   };
   try {
     for (const [name, server] of Object.entries(servers)) {
       const client = new Client({ name: "flue", version: denoJson.version });
       const stderr: string[] = [];
       const transport = "command" in server
-        ? await stdioTransport(server, context, stderr)
+        ? await stdioTransport(server, context, stderr, releases)
         : httpTransport(server, context);
       try {
         await client.connect(transport, { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
@@ -94,6 +96,7 @@ async function stdioTransport(
   server: McpStdioServer,
   context: McpConnectContext,
   stderr: string[],
+  releases: Array<() => Promise<void>>,
 ): Promise<Transport> {
   const granted = Object.fromEntries((server.secrets ?? []).map((name) => [name, context.env[name]]));
   const process = await confinedServerProcess(server.command, {
@@ -103,7 +106,9 @@ async function stdioTransport(
     env: granted,
     unconfinedShell: context.unconfinedShell,
   });
-  const transport = new StdioClientTransport({ ...process, stderr: "pipe" });
+  releases.push(process.release);
+  const { command, args, env, cwd } = process;
+  const transport = new StdioClientTransport({ command, args, env, cwd, stderr: "pipe" });
   // Kept for the error message when the server fails to start; drained always, so a chatty server never blocks.
   transport.stderr?.on("data", (chunk: Uint8Array | string) => {
     stderr.push(String(chunk));

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { detectCgroupSupport } from "../../sandbox/commands/_command_cgroup.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { init } from "../../agent/init.ts";
@@ -35,6 +36,16 @@ function callingModel(calls: { name: string; args: Record<string, unknown> }[]):
   });
 }
 
+/** The command lines of a control group's processes. */
+function groupCommands(group: string): string[] {
+  try {
+    return Deno.readTextFileSync(`${group}/cgroup.procs`).split("\n").filter((pid) => pid !== "")
+      .map((pid) => Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " "));
+  } catch {
+    return [];
+  }
+}
+
 Deno.test("a stdio MCP server runs confined, and the model calls its allowed tools as <server>__<tool>", async () => {
   const dir = await projectWithServer();
   const outside = await Deno.makeTempFile({ prefix: "flue-mcp-outside-" });
@@ -43,6 +54,8 @@ Deno.test("a stdio MCP server runs confined, and the model calls its allowed too
   await Deno.writeTextFile(join(dir, ".flue", "state.txt"), "other sessions' history");
   await Deno.writeTextFile(join(dir, "visible.txt"), "project file");
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const groups = detectCgroupSupport()?.parents.pids;
+  const serverGroups: string[] = [];
   Deno.env.set("FLUE_MCP_HOST_ONLY", "host-value");
   const model = callingModel([
     { name: "echo__add", args: { a: 2, b: 3 } },
@@ -101,8 +114,20 @@ Deno.test("a stdio MCP server runs confined, and the model calls its allowed too
     assert.match(results[8].content, /unreadable: ENOENT/, "the state directory is hidden");
     assert.deepEqual(results[9], { name: "echo__read_host_file", content: "project file", error: false });
     assert.equal(await Deno.stat(join(dir, "planted.txt")).catch(() => "absent"), "absent");
+    if (groups !== undefined) {
+      // The sandbox has its own cgroup namespace, so the host looks for the Flue group that holds the server.
+      serverGroups.push(
+        ...[...Deno.readDirSync(groups)].map((entry) => `${groups}/${entry.name}`).filter((group) =>
+          group.includes(`/flue-${Deno.pid}-`) && groupCommands(group).some((line) => line.includes("server.mjs"))
+        ),
+      );
+      assert.equal(serverGroups.length, 1, "the server runs in a control group of its own");
+    }
   } finally {
     await agent.close();
+    for (const group of serverGroups) {
+      assert.equal(await Deno.stat(group).catch(() => "gone"), "gone", "closing the agent removes the server's group");
+    }
     listener.close();
     Deno.env.delete("FLUE_MCP_HOST_ONLY");
     await Deno.remove(outside);
