@@ -50,7 +50,7 @@ export interface ProjectAppOptions extends Omit<CreateAppOptions, "agents" | "wo
  */
 export async function createProjectApp(dir: string, options: ProjectAppOptions = {}): Promise<FlueApp> {
   const project = await openProject(dir);
-  if (options.check !== false) await assertProjectReady(project);
+  if (options.check !== false) await assertProjectReady(project, { agentEnv: options.env });
   const agents: Record<string, CreatedAgent> = {};
   for (const [name, path] of project.modules.agents) agents[name] = await loadAgentModule(path);
   const workflows: Record<string, WorkflowModule> = {};
