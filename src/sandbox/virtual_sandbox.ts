@@ -20,7 +20,8 @@ const encoder = new TextEncoder();
  * Creates a `virtual` sandbox: the workspace is `<stateDir>/sandboxes/<agent>/<instanceId>/<session>` (each part encoded
  * by {@linkcode encodeWorkspaceSegment}), created when missing. A new workspace is filled from a copy of
  * `context.seedFrom` when given (without `.git`, the state directory, and symlinks that leave it); an existing one is
- * never seeded again. File operations run in a Deno subprocess limited to the workspace; writes into `.git/` are refused.
+ * never seeded again. File operations run in a pooled Deno subprocess limited to the sandboxes folder (under bubblewrap
+ * where available) that confines each request to its own workspace; writes into `.git/` are refused.
  *
  * Needs `--allow-read` and `--allow-write` for the state directory and `--allow-run` for deno.
  *
@@ -62,7 +63,12 @@ export async function createVirtualSandbox(context: SandboxContext): Promise<Wor
       `Workspace "${workspace}" is a link that leaves "${sandboxesDir}": remove it so a fresh workspace is created`,
     );
   }
-  return await openWorkspaceSandbox("virtual", real, context, { readOnlyPaths: [".git"], hiddenPaths: [] });
+  // One runner process serves every workspace below the sandboxes folder under the same policy (docs/security.md).
+  return await openWorkspaceSandbox("virtual", real, context, {
+    readOnlyPaths: [".git"],
+    hiddenPaths: [],
+    servedRoot: sandboxesDir,
+  });
 }
 
 /**
