@@ -223,25 +223,173 @@ export async function runnerMain(): Promise<void> {
     return { requested, real };
   }
 
-  // Resolves only the parent, for operations on a link itself rather than on what it points to.
-  function resolveEntry(ws: Workspace, path: unknown, forWrite: boolean): { requested: string; real: string } {
-    const requested = lexical(ws, path);
-    if (requested === ws.root) return { requested, real: ws.root };
+  // The check-then-open race: a command in the same session may swap any directory of a path for a link between a
+  // check and the open that follows it, and a path string is resolved again by the kernel at each call. So the
+  // operations below never hand the kernel a checked path. They move this process into the directory one component at
+  // a time from the workspace root and ask the kernel where that put it (getcwd), which no later swap can change; then
+  // they open the last component relative to that directory, and compare what they opened (fstat) with what they
+  // examined (lstat) before. A link found on the way is followed by hand, within the workspace.
+
+  // Enters the directory `absolute` names and returns its real path, checked at every step. With `create`, missing
+  // directories are made on the way (each in a directory already checked).
+  function enterDirectory(ws: Workspace, absolute: string, forWrite: boolean, create = false, depth = 0): string {
+    if (!isInside(ws.root, absolute)) {
+      // Reached only with the path checks off: the permission flags alone must refuse it.
+      Deno.chdir(absolute);
+      return Deno.cwd();
+    }
+    Deno.chdir(ws.root);
+    const rest = relative(ws, absolute);
+    if (rest === ".") return ws.root;
+    const segments = rest.split("/");
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index];
+      let info: Deno.FileInfo | undefined;
+      try {
+        info = Deno.lstatSync(segment);
+      } catch (error) {
+        if (!create || !(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      if (info?.isSymlink) {
+        // Followed by hand, so that one leaving the workspace is refused by name rather than by the kernel.
+        const followed = followLink(ws, segment, absolute, depth);
+        const remaining = segments.slice(index + 1).join("/");
+        return enterDirectory(
+          ws,
+          remaining === "" ? followed : `${followed}/${remaining}`,
+          forWrite,
+          create,
+          depth + 1,
+        );
+      }
+      if (info === undefined) {
+        const here = Deno.cwd();
+        checkReal(ws, absolute, here === "/" ? `/${segment}` : `${here}/${segment}`, forWrite);
+        // A link put in its place meanwhile makes this fail (mkdir never follows one) rather than create elsewhere.
+        Deno.mkdirSync(segment);
+      }
+      // The kernel follows a link swapped in since the lstat; where it led is checked next.
+      Deno.chdir(segment);
+      const here = Deno.cwd();
+      if (config.checkPaths && !isInside(ws.root, here)) {
+        throw denied(
+          `path "${relative(ws, absolute)}"`,
+          `Path "${relative(ws, absolute)}" passes through a symbolic link that leaves the workspace: paths must ` +
+            `stay inside the workspace`,
+        );
+      }
+    }
+    return Deno.cwd();
+  }
+
+  // Enters the directory holding `requested` and names its last component there.
+  function enterParent(
+    ws: Workspace,
+    requested: string,
+    forWrite: boolean,
+    create = false,
+  ): { name: string; real: string } {
+    // Checked before entering too, because the permission flags refuse even the entering of hidden paths.
     checkReal(ws, requested, requested, forWrite);
-    const parent = realPath(ws, dirname(requested));
-    const real = parent === "/" ? `/${basename(requested)}` : `${parent}/${basename(requested)}`;
+    const directory = enterDirectory(ws, dirname(requested), forWrite, create);
+    const name = basename(requested);
+    const real = directory === "/" ? `/${name}` : `${directory}/${name}`;
     checkReal(ws, requested, real, forWrite);
-    return { requested, real };
+    return { name, real };
+  }
+
+  // Where a link (in the current directory) leads, refused when that leaves the workspace.
+  function followLink(ws: Workspace, name: string, requested: string, depth: number): string {
+    if (depth >= MAX_LINK_DEPTH) {
+      throw new RunnerError("FilesystemLoop", `Too many levels of symbolic links in "${relative(ws, requested)}"`);
+    }
+    let target: string;
+    try {
+      target = Deno.readLinkSync(name);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) throw error;
+      // No longer a link: something replaced it since it was examined.
+      throw new RunnerError("Interrupted", `"${relative(ws, requested)}" changed while being resolved: try again`);
+    }
+    const here = Deno.cwd();
+    const followed = normalize(target.startsWith("/") ? target : `${here}/${target}`);
+    if (config.checkPaths && !isInside(ws.root, followed)) {
+      const shown = relative(ws, requested);
+      throw denied(
+        `path "${shown}"`,
+        `Path "${shown}" is a symbolic link that leaves the workspace: paths must stay inside the workspace`,
+      );
+    }
+    return followed;
+  }
+
+  // Facts about what `requested` names, following links by hand; `lstat` of the last one reached.
+  function statFollowing(ws: Workspace, requested: string, depth = 0): Deno.FileInfo {
+    if (requested === ws.root) return Deno.lstatSync(ws.root);
+    const { name } = enterParent(ws, requested, false);
+    const info = Deno.lstatSync(name);
+    return info.isSymlink ? statFollowing(ws, followLink(ws, name, requested, depth), depth + 1) : info;
+  }
+
+  // Opens a regular file for reading and returns it with its facts, taken from the open file itself.
+  function openForRead(ws: Workspace, requested: string, shown = requested, depth = 0): {
+    file: Deno.FsFile;
+    info: Deno.FileInfo;
+  } {
+    if (requested === ws.root) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    const { name } = enterParent(ws, requested, false);
+    const before = Deno.lstatSync(name);
+    if (before.isSymlink) return openForRead(ws, followLink(ws, name, shown, depth), shown, depth + 1);
+    if (before.isDirectory) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    // Checked before opening, so that a FIFO is refused rather than waited on.
+    if (!before.isFile) throw new RunnerError("NotAFile", `"${relative(ws, shown)}" is not a regular file`);
+    const file = Deno.openSync(name);
+    const info = file.statSync();
+    if (info.ino !== before.ino || info.dev !== before.dev) {
+      file.close();
+      throw new RunnerError("Interrupted", `"${relative(ws, shown)}" was replaced while being opened: try again`);
+    }
+    return { file, info };
+  }
+
+  // Opens a file for writing, creating it when missing, without truncating anything before it is known to be the
+  // file the checks saw.
+  function openForWrite(ws: Workspace, requested: string, shown = requested, depth = 0): Deno.FsFile {
+    if (requested === ws.root) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    const { name } = enterParent(ws, requested, true, true);
+    let before: Deno.FileInfo | undefined;
+    try {
+      before = Deno.lstatSync(name);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    // createNew never follows a link: one swapped in meanwhile makes the call fail instead.
+    if (before === undefined) return Deno.openSync(name, { write: true, createNew: true });
+    if (before.isSymlink) return openForWrite(ws, followLink(ws, name, shown, depth), shown, depth + 1);
+    if (before.isDirectory) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    if (!before.isFile) throw new RunnerError("NotAFile", `"${relative(ws, shown)}" is not a regular file`);
+    const file = Deno.openSync(name, { write: true });
+    const info = file.statSync();
+    if (info.ino !== before.ino || info.dev !== before.dev) {
+      file.close();
+      throw new RunnerError("Interrupted", `"${relative(ws, shown)}" was replaced while being opened: try again`);
+    }
+    return file;
+  }
+
+  // Reads a file as `readFile` does.
+  function readChecked(ws: Workspace, requested: string): Uint8Array {
+    const { file, info } = openForRead(ws, requested);
+    try {
+      return readBounded(ws, file, requested, info);
+    } finally {
+      file.close();
+    }
   }
 
   // Reads at most `maxReadBytes` however the file changes after the check: a command running meanwhile may grow it or
   // swap it, and the read stops at the limit either way.
-  function readBounded(
-    ws: Workspace,
-    path: string,
-    requested: string,
-    info: Deno.FileInfo = Deno.statSync(path),
-  ): Uint8Array {
+  function readBounded(ws: Workspace, file: Deno.FsFile, requested: string, info: Deno.FileInfo): Uint8Array {
     if (info.isDirectory) throw new RunnerError("IsADirectory", `"${relative(ws, requested)}" is a directory`);
     if (!info.isFile) throw new RunnerError("NotAFile", `"${relative(ws, requested)}" is not a regular file`);
     const limit = `the ${config.maxReadBytes} bytes a read may return`;
@@ -251,30 +399,25 @@ export async function runnerMain(): Promise<void> {
         `File "${relative(ws, requested)}" has ${info.size} bytes, more than ${limit}`,
       );
     }
-    const file = Deno.openSync(path);
-    try {
-      let bytes = new Uint8Array(info.size + 1);
-      let length = 0;
-      for (;;) {
-        if (length === bytes.length) {
-          if (length > config.maxReadBytes) {
-            throw new RunnerError(
-              "FileTooLarge",
-              `File "${relative(ws, requested)}" grew past ${limit} while being read`,
-            );
-          }
-          const grown = new Uint8Array(Math.min(length * 2, config.maxReadBytes + 1));
-          grown.set(bytes);
-          bytes = grown;
+    let bytes = new Uint8Array(info.size + 1);
+    let length = 0;
+    for (;;) {
+      if (length === bytes.length) {
+        if (length > config.maxReadBytes) {
+          throw new RunnerError(
+            "FileTooLarge",
+            `File "${relative(ws, requested)}" grew past ${limit} while being read`,
+          );
         }
-        const count = file.readSync(bytes.subarray(length));
-        if (count === null) return bytes.subarray(0, length);
-        length += count;
-        // A regular file reads short only at its end, which saves asking again to be told so.
-        if (length < bytes.length) return bytes.subarray(0, length);
+        const grown = new Uint8Array(Math.min(length * 2, config.maxReadBytes + 1));
+        grown.set(bytes);
+        bytes = grown;
       }
-    } finally {
-      file.close();
+      const count = file.readSync(bytes.subarray(length));
+      if (count === null) return bytes.subarray(0, length);
+      length += count;
+      // A regular file reads short only at its end, which saves asking again to be told so.
+      if (length < bytes.length) return bytes.subarray(0, length);
     }
   }
 
@@ -310,13 +453,20 @@ export async function runnerMain(): Promise<void> {
     let files = 0;
     for (let next = 0; next < queue.length; next++) {
       const directory = queue[next];
-      const entries: Deno.DirEntry[] = [];
+      let entries: Deno.DirEntry[];
       try {
-        for await (const entry of Deno.readDir(directory)) entries.push(entry);
+        // Listed from inside the checked directory, so that a directory swapped for a link meanwhile is refused.
+        enterDirectory(ws, directory, false);
+        entries = [...Deno.readDirSync(".")];
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) continue;
+        if (
+          error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
+          (error as Error).name === "PolicyDenied"
+        ) continue;
         throw error;
       }
+      // Other requests get their turn between directories.
+      if (next % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 0));
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const entry of entries) {
         if (++visited > MAX_WALKED_ENTRIES) {
@@ -436,12 +586,15 @@ export async function runnerMain(): Promise<void> {
         if (!filter.test(subject)) continue;
       }
       let text: string;
+      let opened: { file: Deno.FsFile; info: Deno.FileInfo };
       try {
-        // Checked again at the file itself: a command may have put a link in its place since the walk saw it.
-        const real = Deno.realPathSync(file);
-        if (config.checkPaths && (!isInside(ws.root, real) || matchesEntry(ws, real, ws.hiddenPaths))) continue;
-        const info = Deno.statSync(real);
-        const size = info.size;
+        // Opened as readFile opens: a command may have put a link in its place since the walk saw it.
+        opened = openForRead(ws, file);
+      } catch {
+        continue;
+      }
+      try {
+        const size = opened.info.size;
         if (size > maxFileBytes) {
           result.filesOverSize++;
           continue;
@@ -451,9 +604,11 @@ export async function runnerMain(): Promise<void> {
           break;
         }
         result.bytesSearched += size;
-        text = decoder.decode(readBounded(ws, real, file, info));
+        text = decoder.decode(readBounded(ws, opened.file, file, opened.info));
       } catch {
         continue;
+      } finally {
+        opened.file.close();
       }
       if (text.slice(0, BINARY_PROBE_CHARS).includes("\0")) continue;
       const lines = text.split("\n");
@@ -492,17 +647,16 @@ export async function runnerMain(): Promise<void> {
     }
     const ws = workspaceOf(request);
     switch (request.op) {
-      case "readFile": {
-        const { requested, real } = resolve(ws, request.path, false);
-        return decoder.decode(readBounded(ws, real, requested));
-      }
+      case "readFile":
+        return decoder.decode(readChecked(ws, lexical(ws, request.path)));
       case "writeFile":
         return writeText(ws, request.path, request.content);
       case "stat": {
-        const entry = resolveEntry(ws, request.path, false);
-        const link = Deno.lstatSync(entry.real);
-        // Only a link needs resolving again; anything else is where its resolved parent says.
-        const info = link.isSymlink ? Deno.statSync(resolve(ws, request.path, false).real) : link;
+        const requested = lexical(ws, request.path);
+        let link: Deno.FileInfo;
+        if (requested === ws.root) link = Deno.lstatSync(ws.root);
+        else link = Deno.lstatSync(enterParent(ws, requested, false).name);
+        const info = link.isSymlink ? statFollowing(ws, requested) : link;
         return {
           isFile: info.isFile,
           isDirectory: info.isDirectory,
@@ -512,9 +666,13 @@ export async function runnerMain(): Promise<void> {
         };
       }
       case "readdir": {
-        const { real } = resolve(ws, request.path, false);
+        const requested = lexical(ws, request.path);
+        checkReal(ws, requested, requested, false);
+        // Entered (links followed by the kernel, and where that led checked), then listed from inside.
+        const real = enterDirectory(ws, requested, false);
+        checkReal(ws, requested, real, false);
         const entries = [];
-        for (const entry of Deno.readDirSync(real)) {
+        for (const entry of Deno.readDirSync(".")) {
           const path = `${real}/${entry.name}`;
           if (matchesEntry(ws, path, ws.hiddenPaths) !== undefined) continue;
           entries.push({
@@ -528,28 +686,28 @@ export async function runnerMain(): Promise<void> {
       }
       case "exists": {
         try {
-          Deno.lstatSync(resolve(ws, request.path, false).real);
+          statFollowing(ws, lexical(ws, request.path));
           return true;
         } catch (error) {
-          if (error instanceof Deno.errors.NotFound) return false;
+          if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) return false;
           throw error;
         }
       }
       case "mkdir": {
-        const { real } = resolve(ws, request.path, true);
-        Deno.mkdirSync(real, { recursive: true });
+        const requested = lexical(ws, request.path);
+        checkReal(ws, requested, requested, true);
+        checkReal(ws, requested, enterDirectory(ws, requested, true, true), true);
         return null;
       }
       case "remove": {
-        const { requested, real } = resolveEntry(ws, request.path, true);
-        if (requested === ws.root || real === ws.root) {
-          throw denied(
-            `removal of the workspace root`,
-            "Removing the workspace root is refused: remove what is inside it",
-          );
-        }
-        if (request.recursive === true) return Deno.remove(real, { recursive: true }).then(() => null);
-        Deno.removeSync(real);
+        const requested = lexical(ws, request.path);
+        const refuseRoot = () =>
+          denied(`removal of the workspace root`, "Removing the workspace root is refused: remove what is inside it");
+        if (requested === ws.root) throw refuseRoot();
+        const { name, real } = enterParent(ws, requested, true);
+        if (real === ws.root) throw refuseRoot();
+        // Removed relative to the checked directory; a recursive removal never follows the links it meets.
+        Deno.removeSync(name, { recursive: request.recursive === true });
         return null;
       }
       case "glob":
@@ -561,17 +719,16 @@ export async function runnerMain(): Promise<void> {
     }
   }
 
-  // Writes stay asynchronous: writing over an existing file can wait on the disk, and several writes then overlap.
+  // The file is opened (and checked) at once; the bytes go out asynchronously, so that several writes overlap.
   async function writeText(ws: Workspace, path: unknown, content: unknown): Promise<null> {
     if (typeof content !== "string") throw new RunnerError("InvalidRequest", "Content must be a string");
-    const { real } = resolve(ws, path, true);
+    const file = openForWrite(ws, lexical(ws, path));
     try {
-      await Deno.writeTextFile(real, content);
-    } catch (error) {
-      // Parents are created only when missing, which saves a call on every write into an existing directory.
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      Deno.mkdirSync(dirname(real), { recursive: true });
-      await Deno.writeTextFile(real, content);
+      file.truncateSync(0);
+      const bytes = encoder.encode(content);
+      for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
+    } finally {
+      file.close();
     }
     return null;
   }

@@ -41,6 +41,7 @@ const CLOSE_GRACE_MS = 2_000;
 const MAX_RUNNERS_LIMIT = 1024;
 const RESCAN_MS = 20;
 const STARTUP_TIMEOUT_MS = 30_000;
+const MAX_SEND_TURNS = 8;
 
 /**
  * A bounded pool of runner processes, keyed by {@linkcode RunnerSpec}. Most code uses the process-wide
@@ -230,19 +231,25 @@ class RunnerGroup {
     clearTimeout(this.#idleTimer);
     this.#inFlight++;
     try {
-      const process = this.#process?.alive ? this.#process : await this.#start();
-      this.#pool.touch(this);
-      if (!this.#registered.has(root)) {
-        const workspace = this.#workspaces.get(root);
-        if (workspace === undefined) throw new Error(`Workspace "${root}" has no lease`);
-        this.#registered.add(root);
-        const registered = await process.send("serve", { root, ...workspace.entry }, this.#spec.requestTimeoutMs);
-        if (!registered.ok) {
-          this.#registered.delete(root);
-          return registered;
+      // A process stopped to make room (or for idleness) between two steps below was never sent the request, so it
+      // goes to the next process; the turns are bounded in case processes keep being taken away.
+      for (let turn = 0;; turn++) {
+        const process = this.#process?.alive ? this.#process : await this.#start();
+        this.#pool.touch(this);
+        if (!this.#registered.has(root)) {
+          const workspace = this.#workspaces.get(root);
+          if (workspace === undefined) throw new Error(`Workspace "${root}" has no lease`);
+          this.#registered.add(root);
+          const registered = await process.send("serve", { root, ...workspace.entry }, this.#spec.requestTimeoutMs);
+          if (!registered.ok) {
+            this.#registered.delete(root);
+            return registered;
+          }
+        }
+        if (process.alive || turn === MAX_SEND_TURNS) {
+          return await process.send(op, { ...params, root }, this.#spec.requestTimeoutMs);
         }
       }
-      return await process.send(op, { ...params, root }, this.#spec.requestTimeoutMs);
     } finally {
       if (--this.#inFlight === 0) this.#armIdleTimer();
     }
