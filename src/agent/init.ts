@@ -174,6 +174,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
           policy,
           seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
           unconfinedShell: options.unconfinedShell,
+          allowProjectWrites: options.allowProjectWrites,
         }),
       redactor,
     );

@@ -31,6 +31,7 @@ const configSchema = z.strictObject({
   allowCompoundCommands: z.boolean().optional(),
   allowNet: z.boolean().optional(),
   unconfinedShell: z.boolean().optional(),
+  allowProjectWrites: z.boolean().optional(),
   code: z.boolean().optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
   maxTurns: z.int().min(1).max(1000).optional(),
@@ -133,6 +134,8 @@ export interface FlueConfig {
   allowNet?: boolean;
   /** Run commands without bubblewrap. */
   unconfinedShell?: boolean;
+  /** With `local` and `allowWrite`, let the model change the project's instructions, configuration and source. */
+  allowProjectWrites?: boolean;
   /** Offer the model the permission-less `code` tool. */
   code?: boolean;
   /** Reasoning effort. */

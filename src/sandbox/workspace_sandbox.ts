@@ -56,6 +56,11 @@ export interface WorkspaceProtections {
   /** Neither readable nor writable (the state directory, holding other sessions' data); commands see an empty one. */
   hiddenPaths: readonly string[];
   /**
+   * Refused for writing through the file API only, existing or not (project files missing from a `local` project,
+   * which a read-only mount could not cover without creating them).
+   */
+  fileReadOnlyPaths?: readonly string[];
+  /**
    * The directory whose runner process serves this workspace, shared with every other workspace below it under the
    * same write access (see `docs/security.md`). Default the workspace itself.
    */
@@ -117,7 +122,10 @@ export async function openWorkspaceSandbox(
   const runner = await DenoRunner.start({
     workspace,
     allowWrite: policy.allowWrite,
-    readOnlyPaths: await withLinkTargets(workspace, protections.readOnlyPaths),
+    readOnlyPaths: await withLinkTargets(workspace, [
+      ...protections.readOnlyPaths,
+      ...(protections.fileReadOnlyPaths ?? []),
+    ]),
     hiddenPaths: await withLinkTargets(workspace, protections.hiddenPaths),
     servedRoot: protections.servedRoot,
     pool: defaultRunnerPool(),

@@ -202,11 +202,20 @@ export async function runnerMain(): Promise<void> {
       );
     }
     const readOnly = forWrite ? matchesEntry(ws, real, ws.readOnlyPaths) : undefined;
-    if (readOnly !== undefined) {
+    if (readOnly !== undefined && readOnly.toLowerCase() === ".git") {
       throw denied(
         `write to "${shown}"`,
         `Writing into "${readOnly}/" through the file API is refused, because its contents can make tools run ` +
           `commands; it is read-only to commands as well. Change it outside the agent`,
+      );
+    }
+    if (readOnly !== undefined) {
+      throw denied(
+        `write to "${shown}"`,
+        `Writing "${shown}" is refused: "${readOnly}" is part of the project's instructions, configuration or code, ` +
+          `which are read-only to the model so that it cannot change what later runs load. Set ` +
+          `"allowProjectWrites" to allow it`,
+        "allowProjectWrites",
       );
     }
   }

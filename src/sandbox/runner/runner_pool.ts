@@ -236,19 +236,25 @@ class RunnerGroup {
       for (let turn = 0;; turn++) {
         const process = this.#process?.alive ? this.#process : await this.#start();
         this.#pool.touch(this);
+        if (!process.alive && turn < MAX_SEND_TURNS) continue;
+        let registered: Promise<RunnerOutcome> | undefined;
         if (!this.#registered.has(root)) {
           const workspace = this.#workspaces.get(root);
           if (workspace === undefined) throw new Error(`Workspace "${root}" has no lease`);
           this.#registered.add(root);
-          const registered = await process.send("serve", { root, ...workspace.entry }, this.#spec.requestTimeoutMs);
-          if (!registered.ok) {
+          // Sent ahead of the request in the same write: the runner handles lines in order, so a new workspace costs
+          // no extra round trip.
+          registered = process.send("serve", { root, ...workspace.entry }, this.#spec.requestTimeoutMs);
+        }
+        const outcome = process.send(op, { ...params, root }, this.#spec.requestTimeoutMs);
+        if (registered !== undefined) {
+          const [first] = await Promise.all([registered, outcome.catch(() => undefined)]);
+          if (!first.ok) {
             this.#registered.delete(root);
-            return registered;
+            return first;
           }
         }
-        if (process.alive || turn === MAX_SEND_TURNS) {
-          return await process.send(op, { ...params, root }, this.#spec.requestTimeoutMs);
-        }
+        return await outcome;
       }
     } finally {
       if (--this.#inFlight === 0) this.#armIdleTimer();
