@@ -14,7 +14,7 @@ import { createSandbox } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
 import { compactionSettings } from "../session/compaction.ts";
-import { SessionSandbox } from "../session/session_sandbox.ts";
+import { isEmptyBeforeCreation, SessionSandbox } from "../session/session_sandbox.ts";
 import type { Session, SessionOptions } from "../session/session_types.ts";
 import { checkSessionRole } from "../session/call_settings.ts";
 import { createStore } from "../store/create_store.ts";
@@ -161,22 +161,24 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const sandboxes: SessionSandbox[] = [];
 
   const openSession = async (sessionName: string, role: string | undefined): Promise<FlueSession> => {
+    const sandboxContext = {
+      projectDir,
+      stateDir,
+      agent: name,
+      instanceId: id,
+      session: sessionName,
+      policy,
+      seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
+      unconfinedShell: options.unconfinedShell,
+      allowProjectWrites: options.allowProjectWrites,
+    };
+    // Created on the session's first file or command operation, not here.
     const sandbox = new SessionSandbox(
       typeof sandboxSpec === "string" ? sandboxSpec : "custom",
       policy,
-      () =>
-        createSandbox(sandboxSpec, {
-          projectDir,
-          stateDir,
-          agent: name,
-          instanceId: id,
-          session: sessionName,
-          policy,
-          seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
-          unconfinedShell: options.unconfinedShell,
-          allowProjectWrites: options.allowProjectWrites,
-        }),
+      () => createSandbox(sandboxSpec, sandboxContext),
       redactor,
+      isEmptyBeforeCreation(sandboxSpec, sandboxContext),
     );
     sandboxes.push(sandbox);
     const history = await store.load({ agent: name, instanceId: id, session: sessionName });
@@ -197,7 +199,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
             instructions: instructions ?? options.instructions,
             role,
             projectDir,
-            workspace: sandbox,
+            workspace: sandbox.instructionsView(),
             skills,
             redactor,
           }),
