@@ -12,7 +12,11 @@
  *
  * The cap is `FLUE_MAX_RUNNERS` when set, else 2x the cores (printed). Every loop is bounded by the counts given.
  *
+ * Every prompt is `--message`, by default one that makes the test model call the `read` tool, so that each session
+ * does a file operation (a session that touches no file never creates its sandbox, so "Hello" measures no runner).
+ *
  * Run: deno run -A bench/runner_pool.ts [--sessions 1000] [--concurrency 50] [--instances 1] [--pairs 20] [--burst 50]
+ *   [--message 'Please read "notes.md"']
  */
 
 import { join } from "node:path";
@@ -27,8 +31,10 @@ const { values } = parseArgs({
     instances: { type: "string" },
     pairs: { type: "string" },
     burst: { type: "string" },
+    message: { type: "string" },
   },
 });
+const message = values.message ?? 'Please read "notes.md"';
 const sessions = bounded(values.sessions ?? "1000", "--sessions", 1, 20_000);
 const concurrency = bounded(values.concurrency ?? "50", "--concurrency", 1, 500);
 const instances = bounded(values.instances ?? "1", "--instances", 1, 10_000);
@@ -64,13 +70,13 @@ try {
       `${instances} instance(s)\n`,
   );
   // Warm the server (module loading, sqlite, the first runner) before anything is measured.
-  await prompt(url, "warmup", "warmup", "Hello");
+  await prompt(url, "warmup", "warmup", message);
 
   const cold: number[] = [];
   const warm: number[] = [];
   for (let index = 0; index < pairs; index++) {
-    cold.push(await timed(() => prompt(url, "pairs", `pair-${index}`, "Hello")));
-    warm.push(await timed(() => prompt(url, "pairs", `pair-${index}`, "Hello again")));
+    cold.push(await timed(() => prompt(url, "pairs", `pair-${index}`, message)));
+    warm.push(await timed(() => prompt(url, "pairs", `pair-${index}`, message)));
   }
   const ratio = percentile(cold, 50) / percentile(warm, 50);
   console.log(
@@ -79,7 +85,7 @@ try {
   );
 
   const burstLatencies = await Promise.all(
-    Array.from({ length: burst }, (_, index) => timed(() => prompt(url, "burst", `burst-${index}`, "Hello"))),
+    Array.from({ length: burst }, (_, index) => timed(() => prompt(url, "burst", `burst-${index}`, message))),
   );
   const p99 = percentile(burstLatencies, 99);
   console.log(
@@ -102,7 +108,7 @@ try {
     while (next < sessions) {
       const index = next++;
       try {
-        latencies.push(await timed(() => prompt(url, `load-${index % instances}`, `load-${index}`, "Hello")));
+        latencies.push(await timed(() => prompt(url, `load-${index % instances}`, `load-${index}`, message)));
       } catch (error) {
         errors++;
         if (errors === 1) console.error(`First error: ${(error as Error).message}`);
@@ -137,14 +143,14 @@ try {
 }
 if (failed) Deno.exit(1);
 
-async function prompt(url: string, instance: string, session: string, message: string): Promise<void> {
+async function prompt(url: string, instance: string, session: string, text: string): Promise<void> {
   const response = await fetch(`${url}/agents/assistant/${instance}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ message, session }),
+    body: JSON.stringify({ message: text, session }),
   });
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  const answer = await response.text();
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${answer.slice(0, 300)}`);
 }
 
 async function listeningUrl(stdout: ReadableStream<Uint8Array>): Promise<string> {

@@ -33,7 +33,10 @@ export interface RunnerBubblewrapOptions {
 export function runnerBubblewrapArgs(options: RunnerBubblewrapOptions): string[] {
   const args = ["--unshare-all", "--unshare-user"];
   if (options.features.supportsDisableUserns) args.push("--disable-userns");
-  args.push("--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv");
+  // No --new-session: with the kernel's scheduler autogroups, a new session is a scheduling group of its own, and
+  // on a loaded machine that multiplied the runner's round trip by five. It would only keep a terminal from being
+  // driven (TIOCSTI), and the runner holds none: its streams are pipes and its flags refuse /dev/tty.
+  args.push("--cap-drop", "ALL", "--die-with-parent", "--clearenv");
   args.push("--ro-bind", "/usr", "/usr");
   for (const dir of detectSystemDirs()) {
     if (dir.symlinkTarget === undefined) args.push("--ro-bind", dir.path, dir.path);
