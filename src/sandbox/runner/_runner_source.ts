@@ -733,7 +733,7 @@ export async function runnerMain(): Promise<void> {
     if (typeof content !== "string") throw new RunnerError("InvalidRequest", "Content must be a string");
     const file = openForWrite(ws, lexical(ws, path));
     try {
-      file.truncateSync(0);
+      await file.truncate(0);
       const bytes = encoder.encode(content);
       for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
     } finally {
