@@ -105,7 +105,7 @@ export class RunnerPool {
   }
 
   /**
-   * Stops every process. Leases taken before fail on their next request only if the pool is not used again.
+   * Stops every process. A lease still held starts a new one on its next request.
    *
    * @returns A promise that settles when every process has exited.
    */
