@@ -19,6 +19,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "allowNet",
   "allowInterpreters",
   "unconfinedShell",
+  "allowProjectWrites",
   "env",
   "tools",
   "commands",
@@ -49,6 +50,7 @@ const BOOLEAN_OPTIONS = [
   "allowNet",
   "allowInterpreters",
   "unconfinedShell",
+  "allowProjectWrites",
 ] as const;
 const THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "xhigh"];
 

@@ -51,6 +51,12 @@ export interface AgentOptions {
   allowInterpreters?: boolean;
   /** Run commands without OS isolation when bubblewrap is missing; off by default. */
   unconfinedShell?: boolean;
+  /**
+   * With the `local` sandbox and `allowWrite`, let the model change the project's instructions, configuration and
+   * source (`.agents/`, `AGENTS.md`, `CLAUDE.md`, `deno.json(c)`, `src/`, `agents/`, `workflows/`), which are otherwise
+   * read-only to it. Default false.
+   */
+  allowProjectWrites?: boolean;
   /** Secret values by name: never put in prompts, events, logs, history or traces; granted per call by `secrets`. */
   env?: Record<string, string>;
   /** Extra tools the model may call. Built-in names (`read`, `bash`, ...) are reserved. */

@@ -15,7 +15,7 @@ import { checkSandbox, createSandbox, sandboxOutlivesProcess } from "../sandbox/
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
 import { compactionSettings } from "../session/compaction.ts";
-import { SessionSandbox } from "../session/session_sandbox.ts";
+import { isEmptyBeforeCreation, SessionSandbox } from "../session/session_sandbox.ts";
 import type { Session, SessionOptions } from "../session/session_types.ts";
 import { checkSessionRole } from "../session/call_settings.ts";
 import { createStore } from "../store/create_store.ts";
@@ -185,22 +185,27 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const sandboxes: SessionSandbox[] = [];
 
   const openSession = async (sessionName: string, role: string | undefined): Promise<FlueSession> => {
+    const sandboxContext = {
+      projectDir,
+      stateDir,
+      agent: name,
+      instanceId: id,
+      session: sessionName,
+      policy,
+      seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
+      unconfinedShell: options.unconfinedShell,
+      allowProjectWrites: options.allowProjectWrites,
+    };
+    // Created on the session's first file or command operation, not here.
     const sandbox = new SessionSandbox(
       typeof sandboxSpec === "string" ? sandboxSpec : "custom",
       policy,
-      () =>
-        createSandbox(sandboxSpec, {
-          projectDir,
-          stateDir,
-          agent: name,
-          instanceId: id,
-          session: sessionName,
-          policy,
-          seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
-          unconfinedShell: options.unconfinedShell,
-        }),
+      () => createSandbox(sandboxSpec, sandboxContext),
       redactor,
-      { destroyUnopened: sandboxOutlivesProcess(sandboxSpec) },
+      {
+        destroyUnopened: sandboxOutlivesProcess(sandboxSpec),
+        isEmptyBeforeCreation: isEmptyBeforeCreation(sandboxSpec, sandboxContext),
+      },
     );
     sandboxes.push(sandbox);
     const history = await store.load({ agent: name, instanceId: id, session: sessionName });
@@ -221,7 +226,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
             instructions: instructions ?? options.instructions,
             role,
             projectDir,
-            workspace: sandbox,
+            workspace: sandbox.instructionsView(),
             skills,
             redactor,
           }),

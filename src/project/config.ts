@@ -48,6 +48,7 @@ const configSchema = z.strictObject({
   allowNet: z.boolean().optional(),
   allowInterpreters: z.boolean().optional(),
   unconfinedShell: z.boolean().optional(),
+  allowProjectWrites: z.boolean().optional(),
   code: z.boolean().optional(),
   mcpServers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/), mcpServerSchema).optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
@@ -163,6 +164,8 @@ export interface FlueConfig {
   allowInterpreters?: boolean;
   /** Run commands without bubblewrap. */
   unconfinedShell?: boolean;
+  /** With `local` and `allowWrite`, let the model change the project's instructions, configuration and source. */
+  allowProjectWrites?: boolean;
   /** Offer the model the permission-less `code` tool. */
   code?: boolean;
   /** MCP servers whose tools agents may call, by server name (see `docs/mcp.md`). */
