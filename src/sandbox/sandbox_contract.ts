@@ -36,6 +36,8 @@ function policy(overrides: Partial<SandboxPolicy>): SandboxPolicy {
     allowedCommands: COMMANDS,
     allowCompoundCommands: false,
     allowNet: false,
+    // The suite runs `sh -c` to prove what a command sees; interpreters are an explicit opt-in.
+    allowInterpreters: true,
     ...overrides,
   };
 }
@@ -113,17 +115,17 @@ export function defineSandboxContractTests(
   });
 
   test("stat(), exists() and readdir() describe files and directories", WRITE, async (sandbox) => {
-    await sandbox.writeFile("src/a.ts", "export {};\n");
-    await sandbox.mkdir("src/empty");
-    const file = await sandbox.stat("src/a.ts");
-    assert.equal(file.path, "src/a.ts");
+    await sandbox.writeFile("lib/a.ts", "export {};\n");
+    await sandbox.mkdir("lib/empty");
+    const file = await sandbox.stat("lib/a.ts");
+    assert.equal(file.path, "lib/a.ts");
     assert.equal(file.isFile, true);
     assert.equal(file.isDirectory, false);
     assert.equal(file.size, 11);
-    assert.equal((await sandbox.stat("src")).isDirectory, true);
-    assert.equal(await sandbox.exists("src/a.ts"), true);
-    assert.equal(await sandbox.exists("src/missing.ts"), false);
-    const entries = (await sandbox.readdir("src")).sort((a, b) => a.name.localeCompare(b.name));
+    assert.equal((await sandbox.stat("lib")).isDirectory, true);
+    assert.equal(await sandbox.exists("lib/a.ts"), true);
+    assert.equal(await sandbox.exists("lib/missing.ts"), false);
+    const entries = (await sandbox.readdir("lib")).sort((a, b) => a.name.localeCompare(b.name));
     assert.deepEqual(entries.map(({ name, isFile, isDirectory }) => ({ name, isFile, isDirectory })), [
       { name: "a.ts", isFile: true, isDirectory: false },
       { name: "empty", isFile: false, isDirectory: true },

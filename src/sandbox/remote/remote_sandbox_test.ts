@@ -14,6 +14,7 @@ const SHELL: SandboxPolicy = {
   allowedCommands: ["cat", "echo", "printenv", "sleep", "sh"],
   allowCompoundCommands: true,
   allowNet: false,
+  allowInterpreters: true,
 };
 
 interface Fake {
