@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { flueSource } from "../cli/init_command.ts";
-import { projectFiles } from "../cli/_templates.ts";
+import { writeNewProject } from "../cli/init_command.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 async function generatedProject(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "flue-signals-" });
-  for (const [path, text] of Object.entries(projectFiles(flueSource()))) {
-    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), text);
-  }
+  await writeNewProject(dir);
   return dir;
 }
 
