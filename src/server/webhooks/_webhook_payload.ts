@@ -5,35 +5,48 @@
  */
 
 import type { WebhookDelivery } from "./webhook_config.ts";
+import { MAX_JSON_DEPTH, nestingDepth } from "../request_body.ts";
 import type { WebhookVerifier } from "./signatures.ts";
 
 // A message longer than this is cut, so one huge payload does not fill the model's context.
 const MAX_DEFAULT_MESSAGE = 20_000;
 
+/** A parsed body, or why it cannot be used. */
+export type ParsedPayload = { ok: true; payload: unknown } | { ok: false; message: string };
+
 /**
  * Parses the body: JSON, or a form (`application/x-www-form-urlencoded`, as Slack sends slash commands and
- * interactions) whose `payload` field, when present, holds JSON.
+ * interactions) whose `payload` field, when present, holds JSON. JSON nested deeper than the server's limit for
+ * request bodies is refused before it is parsed, as on every other route.
  *
- * @returns The payload, or `undefined` when the body is neither.
+ * @returns The payload, or why the body is refused.
  */
-export function parsePayload(body: Uint8Array, contentType: string): unknown {
+export function parsePayload(body: Uint8Array, contentType: string): ParsedPayload {
   const text = new TextDecoder().decode(body);
   if (/application\/x-www-form-urlencoded/i.test(contentType)) {
     const fields = Object.fromEntries(new URLSearchParams(text));
-    if (typeof fields.payload === "string") {
-      try {
-        return JSON.parse(fields.payload);
-      } catch {
-        return fields;
-      }
+    if (typeof fields.payload !== "string") return { ok: true, payload: fields };
+    const problem = depthProblem(fields.payload);
+    if (problem) return { ok: false, message: `Its payload field ${problem}` };
+    try {
+      return { ok: true, payload: JSON.parse(fields.payload) };
+    } catch {
+      return { ok: true, payload: fields };
     }
-    return fields;
   }
+  const problem = depthProblem(text);
+  if (problem) return { ok: false, message: `The body ${problem}` };
   try {
-    return JSON.parse(text);
+    return { ok: true, payload: JSON.parse(text) };
   } catch {
-    return undefined;
+    return { ok: false, message: "It accepts JSON or form bodies only" };
   }
+}
+
+function depthProblem(text: string): string | undefined {
+  const depth = nestingDepth(text);
+  if (depth <= MAX_JSON_DEPTH) return undefined;
+  return `nests ${depth} levels deep; the limit is ${MAX_JSON_DEPTH} levels of arrays and objects`;
 }
 
 /** The kind of delivery: GitHub's event header, Slack's `type` or `command`, or the generic `X-Flue-Event`. */

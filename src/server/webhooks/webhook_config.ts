@@ -124,6 +124,10 @@ export function checkWebhookDefinitions(webhooks: Readonly<Record<string, Webhoo
     if (tolerance !== undefined && (!Number.isSafeInteger(tolerance) || tolerance < 1 || tolerance > 3600)) {
       throw new TypeError(`${where} has toleranceSeconds ${tolerance}: use 1 to 3600`);
     }
+    const attempts = definition.maxAttempts;
+    if (attempts !== undefined && (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 100)) {
+      throw new TypeError(`${where} has maxAttempts ${attempts}: use 1 to 100`);
+    }
     if (definition.reply !== undefined) checkReply(definition.reply, where);
   }
 }

@@ -6,7 +6,6 @@
  */
 
 import { Hono } from "hono";
-import { dispatch } from "../../agent/dispatch.ts";
 import type { CreateAppOptions } from "../app.ts";
 import { HttpError } from "../errors.ts";
 import { defaultMessage, eventOf, parsePayload } from "./_webhook_payload.ts";
@@ -103,10 +102,11 @@ export function webhookRoutes(
         throw new HttpError(401, verdict.reason, `Webhook "${name}" refused the delivery: ${verdict.message}`);
       }
 
-      const payload = parsePayload(body, headers.get("content-type") ?? "");
-      if (payload === undefined) {
-        throw new HttpError(400, "invalid_payload", `Webhook "${name}" accepts JSON or form bodies only`);
+      const parsed = parsePayload(body, headers.get("content-type") ?? "");
+      if (!parsed.ok) {
+        throw new HttpError(400, "invalid_payload", `Webhook "${name}" refused the body: ${parsed.message}`);
       }
+      const payload = parsed.payload;
       const delivery: WebhookDelivery = { name, payload, headers, event: eventOf(definition.verify, headers, payload) };
       if (definition.verify === "github" && delivery.event === "ping") return c.json({ ok: true, event: "ping" }, 200);
       const fields = payload as Record<string, unknown>;
@@ -120,22 +120,25 @@ export function webhookRoutes(
       const deliveryKey = definition.verify === "slack" && typeof fields?.event_id === "string"
         ? `event:${fields.event_id}`
         : verdict.deliveryKey;
-      const receipt = await dispatch(context.store, {
-        agent: definition.agent,
-        id: pick(definition.instance, delivery, name),
-        session: pick(definition.session, delivery, "default"),
-        message,
+      // Admitted through the store, not dispatch(): a repeated delivery key is a replay whatever the unsigned parts of
+      // the request (GitHub's event header) made of the message, never "a different input".
+      const { record, created } = await context.store.enqueueDispatch({
+        key: {
+          agent: definition.agent,
+          instanceId: pick(definition.instance, delivery, name),
+          session: pick(definition.session, delivery, "default"),
+        },
+        input: { message: checkMessage(message, name), context: dispatchContext(definition, delivery) },
         idempotencyKey: `webhook:${name}:${deliveryKey}`.slice(0, 255),
-        maxAttempts: definition.maxAttempts,
-        context: dispatchContext(definition, delivery),
+        maxAttempts: definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       });
-      if (!receipt.created) {
+      if (!created) {
         throw new HttpError(409, "duplicate_delivery", `Webhook "${name}" already received this delivery`, {
-          details: { dispatchId: receipt.dispatchId, status: receipt.status },
+          details: { dispatchId: record.dispatchId, status: record.status },
         });
       }
       context.onDispatch();
-      return c.json({ dispatchId: receipt.dispatchId, acceptedAt: receipt.acceptedAt }, 202);
+      return c.json({ dispatchId: record.dispatchId, acceptedAt: record.acceptedAt }, 202);
     });
     return app;
   };
@@ -150,14 +153,33 @@ function readEnv(getEnv: (name: string) => string | undefined, name: string): st
   }
 }
 
+const DEFAULT_MAX_ATTEMPTS = 5;
+const MAX_NAME_LENGTH = 256;
+
+function checkMessage(message: unknown, name: string): string {
+  if (typeof message !== "string" || message.trim() === "") {
+    throw new HttpError(
+      500,
+      "webhook_misconfigured",
+      `Webhook "${name}": its message builder returned ${JSON.stringify(message)}; return a non-empty string, ` +
+        "or undefined to skip the delivery",
+    );
+  }
+  return message;
+}
+
 function pick(
   choice: string | ((delivery: WebhookDelivery) => string) | undefined,
   delivery: WebhookDelivery,
   fallback: string,
 ): string {
   const value = typeof choice === "function" ? choice(delivery) : choice ?? fallback;
-  if (typeof value !== "string" || value === "") {
-    throw new HttpError(422, "unroutable_delivery", `Webhook "${delivery.name}" could not pick an instance or session`);
+  if (typeof value !== "string" || value === "" || value.length > MAX_NAME_LENGTH) {
+    throw new HttpError(
+      422,
+      "unroutable_delivery",
+      `Webhook "${delivery.name}" could not pick an instance or session (1 to ${MAX_NAME_LENGTH} characters)`,
+    );
   }
   return value;
 }
