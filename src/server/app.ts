@@ -17,6 +17,7 @@ import { errorResponse, HttpError } from "./errors.ts";
 import { bodySizeLimit, DEFAULT_BODY_LIMIT } from "./request_body.ts";
 import { methodsByPath, type RouteInfo, ROUTES } from "./route_table.ts";
 import { agentRoutes } from "./routes/agents.ts";
+import { legacyHandlerRoutes } from "./routes/legacy_handlers.ts";
 import { dispatchRoutes } from "./routes/dispatches.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -76,6 +77,11 @@ export interface CreateAppOptions {
   worker?: boolean | Omit<DispatchWorkerOptions, "store" | "agents">;
   /** Called when a dispatch is admitted or replayed (after the app's own worker, if any, is woken). */
   onDispatch?: () => void;
+  /**
+   * Names of `workflows` that are legacy handler modules (deprecated): each is also served at
+   * `POST /agents/<name>/<id>` with `{ "payload": {...} }`. `createProjectApp` fills it in.
+   */
+  legacyHandlers?: readonly string[];
 }
 
 /** Options of {@linkcode FlueAppExtras.close}. */
@@ -234,6 +240,7 @@ export function createApp(options: CreateAppOptions): FlueApp {
     await next();
   });
   metaRoutes(app, ctx, routes);
+  legacyHandlerRoutes(app, ctx, options.legacyHandlers ?? []);
   agentRoutes(app, ctx);
   dispatchRoutes(app, ctx);
   workflowRoutes(app, ctx);
