@@ -154,7 +154,7 @@ export interface MountableApp {
 const WEBHOOK_ROUTE: RouteInfo = {
   method: "POST",
   path: "/webhooks/:name",
-  summary: "Verified webhook (GitHub, Slack, HMAC), then dispatch",
+  summary: "Verified webhook (GitHub, Slack, HMAC, Discord, Telegram, Teams), then dispatch",
   isPublic: true,
 };
 
