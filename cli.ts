@@ -13,9 +13,9 @@
  * @module
  */
 
-import { main } from "./src/cli/main.ts";
+import { main, runMain } from "./src/cli/main.ts";
 
 export { main };
 export type { CliIo } from "./src/cli/terminal.ts";
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exit(await runMain(Deno.args));

@@ -222,6 +222,6 @@ export type { ResultIssue } from "./src/errors.ts";
 export type { Schema, SchemaParseResult } from "./src/output/schema.ts";
 
 if (import.meta.main) {
-  const { main } = await import("./src/cli/main.ts");
-  Deno.exit(await main(Deno.args));
+  const { runMain } = await import("./src/cli/main.ts");
+  Deno.exit(await runMain(Deno.args));
 }

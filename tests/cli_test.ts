@@ -76,12 +76,18 @@ Deno.test("flue run --prompt - reads the message from standard input", async () 
   });
 });
 
-Deno.test("flue init refuses to overwrite a project without --force", async () => {
+Deno.test("flue init again changes nothing; a file with other contents is refused by name unless --force", async () => {
   await withProject(async (dir) => {
+    const same = await runCli(["init", dir], { cwd: ROOT });
+    assert.equal(same.code, 0, same.stderr);
+    assert.doesNotMatch(same.stdout, /wrote/);
+    await Deno.writeTextFile(join(dir, "AGENTS.md"), "# Mine\n");
     const again = await runCli(["init", dir], { cwd: ROOT });
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /Not overwriting .*AGENTS.md.*--force/);
+    assert.match(again.stderr, /Not changing .*: AGENTS.md already exist.*--force/);
+    assert.equal(await Deno.readTextFile(join(dir, "AGENTS.md")), "# Mine\n");
     assert.equal((await runCli(["init", dir, "--force"], { cwd: ROOT })).code, 0);
+    assert.match(await Deno.readTextFile(join(dir, "AGENTS.md")), /# Project instructions/);
   });
 });
 

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { AbortError, type Sandbox, type SandboxContext, type ShellResult } from "../mod.ts";
 import { createSandbox } from "../src/sandbox/registry.ts";
+import { detectCgroupSupport } from "../src/sandbox/commands/_command_cgroup.ts";
 import { confinedTest, type EscapeProject, runHostileModel } from "./_escape_helpers.ts";
 
 const HOST_SECRET = "host-only-secret-5d1e";
@@ -131,20 +132,16 @@ confinedTest(
   "escape: a command that starts hundreds of processes is stopped and the host stays healthy",
   async (project) => {
     const session = await shellSession(project, ["sleep"], true);
-    const started = performance.now();
-    // 600 sleeps pass the default limit of 512 for certain, yet the command stops on its own: safe even as root.
-    const result = await session.shell("for i in {1..600}; do sleep 7.3 & done; sleep 7.3", { timeoutMs: 4_000 });
-    const elapsed = performance.now() - started;
-    if (Deno.uid() === 0) {
-      assert.match(result.stderr, /\[killed: the command started more than 512 processes\]$/);
-      assert.equal(result.timedOut, false);
-      console.log("process limit: root's process count tested");
-    } else {
-      assert.match(result.stderr, /Resource temporarily unavailable|\[killed: the command started more than/);
-      console.log("process limit: RLIMIT_NPROC tested");
-    }
-    assert.ok(elapsed < 6_000, `took ${elapsed} ms`);
-    await assertNoHostProcesses("sleep", "7.3");
+    // 600 sleeps pass the default limit of 512 for certain, and each outlives the whole test, so the count only grows
+    // however slowly a loaded machine forks. The kernel refuses the fork past the limit and the command is killed for
+    // it; the timeout is far away and must not be what stops it.
+    const result = await session.shell("for i in {1..600}; do sleep 47.3 & done; sleep 47.3", { timeoutMs: 40_000 });
+    assert.equal(result.timedOut, false, result.stderr);
+    assert.match(result.stderr, /\[killed: the command tried to run more than 512 processes\]$/);
+    console.log(
+      `process limit: ${detectCgroupSupport() === undefined ? "watchdog or RLIMIT_NPROC" : "pids.max"} tested`,
+    );
+    await assertNoHostProcesses("sleep", "47.3");
     assert.equal((await new Deno.Command("true").output()).success, true);
     assert.equal((await session.shell("sleep 0")).exitCode, 0);
   },
@@ -153,7 +150,6 @@ confinedTest(
 confinedTest("escape: a gigabyte of output is cut at the cap without growing memory", async (project) => {
   const session = await shellSession(project, ["head"]);
   const before = Deno.memoryUsage().rss;
-  const started = performance.now();
   const result = await session.shell("head -c 1000000000 /dev/zero");
   const growth = Deno.memoryUsage().rss - before;
   assert.equal(result.exitCode, 0);
@@ -161,7 +157,7 @@ confinedTest("escape: a gigabyte of output is cut at the cap without growing mem
   assert.match(result.stdout, /\n\[output truncated: 998951424 more bytes\]$/);
   // Parallel test files share this process's memory, so the bound is loose; kept whole, the output alone would be 1 GB.
   assert.ok(growth < 400 * 1024 * 1024, `RSS grew by ${growth} bytes`);
-  assert.ok(performance.now() - started < 15_000);
+  assert.equal(result.timedOut, false);
 
   const run = await runHostileModel(project, { allowShell: true, allowedCommands: ["head"] }, [
     { name: "bash", args: { command: "head -c 1000000000 /dev/zero" } },
@@ -174,7 +170,8 @@ confinedTest("escape: a timeout kills the whole tree while grandchildren hold th
   const session = await shellSession(project, ["echo", "sleep"], true);
   const started = performance.now();
   const result = await session.shell("echo partial; (sleep 31.7 &); sleep 31.7", { timeoutMs: 500 });
-  assert.ok(performance.now() - started < 2_000, `took ${performance.now() - started} ms`);
+  // Well before the sleeps would end: the pipes they hold did not keep the call waiting.
+  assert.ok(performance.now() - started < 15_000, `took ${performance.now() - started} ms`);
   assert.equal(result.timedOut, true);
   assert.equal(result.exitCode, 124);
   assert.equal(result.stdout, "partial\n");
@@ -268,13 +265,23 @@ confinedTest(
   "abort through session.shell ends the command within a second and keeps its output so far",
   async (project) => {
     const agent = await project.open({
+      sandbox: "local",
+      allowWrite: true,
       allowShell: true,
       allowCompoundCommands: true,
-      allowedCommands: ["echo", "sleep"],
+      allowedCommands: ["echo", "sleep", "touch"],
     });
     const session = await agent.session();
-    const handle = session.shell("echo started; sleep 30; echo never");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Abort once the command has printed, whatever the machine's load: it touches a marker after its echo.
+    const watcher = Deno.watchFs(project.projectDir);
+    const printed = (async () => {
+      for await (const event of watcher) {
+        if (event.paths.some((path) => path.endsWith("/printed.marker"))) return;
+      }
+    })();
+    const handle = session.shell("echo started; touch printed.marker; sleep 30; echo never");
+    await printed;
+    watcher.close();
     const abortedAt = performance.now();
     handle.abort("enough");
     const error = await handle.then(() => assert.fail("expected AbortError"), (error) => error);

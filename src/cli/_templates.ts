@@ -1,42 +1,63 @@
-/** The files `flue init` writes, as functions of where `flue` is imported from. */
+/** The files `flue init` writes. */
 
-/** Where the generated project gets Flue from. */
-export interface FlueSource {
-  /** Import-map entries for `flue` and its dependencies. */
-  imports: Record<string, string>;
-  /** How the project's tasks start the CLI. */
-  cli: string;
-}
+import { SERVER_ENTRY_TS } from "../deploy/server_entry.ts";
+
+/** The version of zod generated projects import (the one Flue itself is built on). */
+export const ZOD_SPECIFIER = "npm:zod@4.6.7";
 
 /**
- * The generated project's files, by relative path.
- *
- * @param source Where Flue comes from.
- * @returns The files.
+ * npm packages whose install scripts Deno is told not to run, so a new project's first run prints no "Ignored build
+ * scripts" warning: optional native compressors that the memory sandbox's shell (`npm:just-bash`) can load, which it
+ * does without when absent. Deno never ran these scripts anyway; denying them only says so.
  */
-export function projectFiles(source: FlueSource): Record<string, string> {
-  const denoJson = {
-    imports: source.imports,
+export const DENIED_BUILD_SCRIPTS: string[] = ["npm:@mongodb-js/zstd", "npm:node-liblzma"];
+
+/**
+ * The `deno.json` entries of a generated project: imports, tasks, unstable features and the `flue` key. `flue init`
+ * merges them into an existing configuration.
+ *
+ * @param version Flue's version; the project imports `jsr:@flue/cli@^<version>`.
+ * @returns The entries.
+ */
+export function projectConfig(version: string): {
+  imports: Record<string, string>;
+  tasks: Record<string, string>;
+  unstable: string[];
+  allowScripts: { deny: string[] };
+  flue: Record<string, unknown>;
+} {
+  const spec = `jsr:@flue/cli@^${version}`;
+  const cli = "deno run -A jsr:@flue/cli/cli";
+  return {
+    imports: { flue: spec, "flue/testing": `${spec}/testing`, zod: ZOD_SPECIFIER },
     tasks: {
-      run: `deno run -A --config deno.json ${source.cli} run`,
-      flue: `deno run -A --config deno.json ${source.cli}`,
+      dev: `${cli} dev`,
+      run: `${cli} run`,
+      flue: cli,
       test: "deno test -A",
       serve: "deno serve -A --host 127.0.0.1 --port 2024 server.ts",
     },
     // Deno KV (the kv store, which main.ts uses on Deno Deploy) is unstable in Deno 2.
     unstable: ["kv"],
+    allowScripts: { deny: DENIED_BUILD_SCRIPTS },
     flue: { model: "test", sandbox: "virtual" },
   };
+}
+
+/**
+ * The generated project's files other than `deno.json` and `.gitignore`, by relative path.
+ *
+ * @returns The files.
+ */
+export function projectFiles(): Record<string, string> {
   return {
-    "deno.json": `${JSON.stringify(denoJson, null, 2)}\n`,
-    ".gitignore": ".flue/\n",
     "AGENTS.md": AGENTS_MD,
     ".agents/skills/review-text/SKILL.md": REVIEW_TEXT_SKILL,
     "src/agents/assistant.ts": ASSISTANT_TS,
     "src/workflows/summarize.ts": SUMMARIZE_TS,
     "src/workflows/summarize_test.ts": SUMMARIZE_TEST_TS,
     "server.ts": SERVER_TS,
-    "main.ts": DEPLOY_MAIN_TS,
+    "main.ts": SERVER_ENTRY_TS,
   };
 }
 
@@ -50,27 +71,6 @@ import { createProjectApp } from "flue";
 const app = await createProjectApp(import.meta.dirname!, { worker: true, platform: "auto" });
 
 export default { fetch: app.fetch } satisfies Deno.ServeDefaultExport;
-`;
-
-const DEPLOY_MAIN_TS =
-  `// The entry point for Deno Deploy (docs/deploy.md); \`deno run -A main.ts\` runs it locally too. Set FLUE_API_TOKEN
-// and the model provider's key, such as OPENAI_API_KEY, in the deployment's environment variables. On Deploy
-// (DENO_DEPLOYMENT_ID is set) platform "auto" keeps sessions and dispatches in Deno KV and workspaces in memory, as
-// Deploy has no writable disk and no subprocesses.
-import { serve } from "flue";
-
-if (!Deno.env.get("FLUE_API_TOKEN")) {
-  throw new Error("Set FLUE_API_TOKEN: a deployed server must require a bearer token");
-}
-
-await serve({
-  dir: import.meta.dirname!,
-  platform: "auto",
-  // Deploy routes requests to the isolate whatever the port; elsewhere PORT chooses it.
-  hostname: "0.0.0.0",
-  port: Number(Deno.env.get("PORT") ?? 8000),
-  onListen: ({ hostname, port }) => console.log(\`Listening on http://\${hostname}:\${port}/\`),
-});
 `;
 
 const AGENTS_MD = `# Project instructions

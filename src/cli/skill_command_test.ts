@@ -4,7 +4,6 @@ import { init } from "../agent/init.ts";
 import { loadSkills } from "../project/skills.ts";
 import { BUILTIN_TOOL_NAMES } from "../tools/sandbox_tools.ts";
 import { projectFiles } from "./_templates.ts";
-import { flueSource } from "./init_command.ts";
 import { main } from "./main.ts";
 import type { CliIo } from "./terminal.ts";
 
@@ -95,7 +94,7 @@ Deno.test("the example skill flue init writes runs key-less with typed output", 
   await withDir(async (dir) => {
     const path = ".agents/skills/review-text/SKILL.md";
     await Deno.mkdir(join(dir, ".agents/skills/review-text"), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), projectFiles(flueSource())[path]);
+    await Deno.writeTextFile(join(dir, path), projectFiles()[path]);
     const agent = await init({ model: "test", projectDir: dir, store: "memory", sandbox: "memory" });
     try {
       const response = await (await agent.session()).skill("review-text", { args: { text: "Deno is a runtime." } });

@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import { z } from "zod";
+import { readDenoConfig } from "./deno_config.ts";
 import { applyEnvironmentOverrides, readProcessVariable, type ReadVariable } from "./_config_environment.ts";
 
 const providerSchema = z.strictObject({
@@ -201,26 +202,18 @@ export function parseConfig(
 }
 
 /**
- * Reads the `"flue"` key of `<projectDir>/deno.json`, then applies the `FLUE_*` environment overrides (see
- * `docs/configuration.md`). A project without `deno.json` or without the key has the default configuration.
+ * Reads the `"flue"` key of `<projectDir>/deno.json` (or `deno.jsonc`; both may hold comments and trailing commas),
+ * then applies the `FLUE_*` environment overrides (see `docs/configuration.md`). A project without a configuration
+ * file or without the key has the default configuration.
  *
  * @param projectDir The project directory.
  * @param read Reads an environment variable; the process environment by default.
  * @returns The configuration.
  */
 export async function loadConfig(projectDir: string, read: ReadVariable = readProcessVariable): Promise<FlueConfig> {
-  const path = join(projectDir, "deno.json");
-  let raw: unknown = {};
-  try {
-    const text = await Deno.readTextFile(path);
-    try {
-      raw = (JSON.parse(text) as { flue?: unknown } | null)?.flue ?? {};
-    } catch (error) {
-      throw new SyntaxError(`Could not parse "${path}": ${(error as Error).message}`, { cause: error });
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+  const found = await readDenoConfig(projectDir);
+  const raw: unknown = found?.config.flue ?? {};
+  const path = found?.path ?? join(projectDir, "deno.json");
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return parseConfig(raw, path);
   const { config, sources } = applyEnvironmentOverrides(raw as Record<string, unknown>, read);
   return parseConfig(config, path, sources);

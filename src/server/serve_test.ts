@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { flueSource } from "../cli/init_command.ts";
-import { projectFiles } from "../cli/_templates.ts";
+import { writeNewProject } from "../cli/init_command.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { serve } from "./serve.ts";
 
@@ -151,10 +150,7 @@ Deno.test("the generated project's server.ts runs under deno serve; main.ts refu
   const dir = await Deno.makeTempDir();
   let process: Deno.ChildProcess | undefined;
   try {
-    for (const [path, text] of Object.entries(projectFiles(flueSource()))) {
-      await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-      await Deno.writeTextFile(join(dir, path), text);
-    }
+    await writeNewProject(dir);
     process = new Deno.Command(Deno.execPath(), {
       args: ["serve", "-A", "--host", "127.0.0.1", "--port", "0", "server.ts"],
       cwd: dir,

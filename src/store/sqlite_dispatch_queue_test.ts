@@ -63,7 +63,8 @@ Deno.test("SqliteStore keeps accepted and running dispatches across a reopen, an
       maxAttempts: 2,
       idempotencyKey: "k",
     });
-    const claimed = await first.claimDispatch({ worker: "dead-worker", leaseMs: 30 });
+    // Long enough that a loaded machine still reaches the "lease holds" check below inside it.
+    const claimed = await first.claimDispatch({ worker: "dead-worker", leaseMs: 1_500 });
     assert.equal(claimed?.dispatchId, running.record.dispatchId);
     // The process "dies": the store is dropped without completing anything.
     await first.close();

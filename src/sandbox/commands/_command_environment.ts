@@ -12,13 +12,23 @@ import { programName } from "./_command_runners.ts";
 /** Resource bounds applied to a command and everything it starts. */
 export interface CommandLimits {
   /**
-   * Processes and threads at once (`RLIMIT_NPROC`, counted inside the sandbox's user namespace). When the host runs
-   * as root, where the kernel never enforces `RLIMIT_NPROC`, the sandbox's processes are counted instead and the
-   * sandbox is killed when it passes this.
+   * Processes and threads at once, for the whole command tree: a control group's `pids.max` where the host offers
+   * one (a fork past it fails, and the command is then killed), else `RLIMIT_NPROC`. As root without a usable control
+   * group, where the kernel never enforces `RLIMIT_NPROC`, the sandbox's processes are counted instead.
    */
   maxProcesses: number;
   /** Writable memory per process (`RLIMIT_DATA`). */
   maxMemoryBytes: number;
+  /**
+   * Memory of the whole command tree, its `/tmp` included (a control group's memory limit; the kernel kills a process
+   * of the tree when it is passed). Not enforced where the host offers no memory controller.
+   */
+  maxTreeMemoryBytes: number;
+  /**
+   * CPU time for the whole tree, in cores (a control group's CPU quota; fractions allowed). Default: all cores but one,
+   * at least one, so a busy command leaves the host responsive. Not enforced where the host offers no CPU controller.
+   */
+  maxCpus: number;
   /** Largest file a command may write (`RLIMIT_FSIZE`). */
   maxFileSizeBytes: number;
   /** Size of the private `/tmp` (a tmpfs, so it uses memory). */
@@ -29,6 +39,8 @@ export interface CommandLimits {
 export const DEFAULT_COMMAND_LIMITS: Readonly<CommandLimits> = Object.freeze({
   maxProcesses: 512,
   maxMemoryBytes: 4 * 1024 ** 3,
+  maxTreeMemoryBytes: 4 * 1024 ** 3,
+  maxCpus: Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1),
   maxFileSizeBytes: 1024 ** 3,
   maxTmpBytes: 512 * 1024 ** 2,
 });
@@ -165,12 +177,16 @@ export function withLimits(
  *
  * @param limits Limits given by the caller.
  * @returns Complete limits.
- * @throws {RangeError} When a limit is not a positive integer.
+ * @throws {RangeError} When a limit is not a positive integer (`maxCpus`: not a positive number).
  */
 export function resolveLimits(limits: Partial<CommandLimits> = {}): CommandLimits {
   const resolved = { ...DEFAULT_COMMAND_LIMITS, ...limits };
   for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isSafeInteger(value) || value <= 0) {
+    if (name === "maxCpus") {
+      if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+        throw new RangeError(`Limit "maxCpus" must be a positive number of cores, got ${value}`);
+      }
+    } else if (!Number.isSafeInteger(value) || value <= 0) {
       throw new RangeError(`Limit "${name}" must be a positive integer, got ${value}`);
     }
   }

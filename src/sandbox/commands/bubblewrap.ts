@@ -35,6 +35,11 @@ export interface BubblewrapOptions {
   limits?: Partial<CommandLimits>;
   /** Path of `prlimit` on the host (and so in the sandbox, as `/usr` is shared). Default `/usr/bin/prlimit`. */
   prlimitPath?: string;
+  /**
+   * Whether `bwrap` is started with the per-process limits already set (by the control group's join script), so the
+   * command inherits them and runs without `prlimit`. Default false.
+   */
+  inheritsLimits?: boolean;
   /** How the host lays out `/bin`, `/lib` and the like; read from the host when omitted. */
   systemDirs?: readonly SystemDir[];
   /** Files shown as `/etc/passwd` and `/etc/group`; without them the sandbox has neither. */
@@ -70,7 +75,8 @@ const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/se
  * Visible: `/usr` and the `/bin`, `/sbin`, `/lib*` links or directories, read-only; a minimal `/etc` (`resolv.conf`
  * and `hosts` only with `allowNet`); fresh `/proc` and `/dev`; a private `/tmp`; the workspace at `/workspace`,
  * writable only with `allowWrite`, with `readOnlyPaths` bound read-only and `hiddenPaths` covered by an empty
- * read-only tmpfs. The root is then made read-only. The command runs under `prlimit` with the limits.
+ * read-only tmpfs. The root is then made read-only. The command runs under `prlimit` with the limits, unless
+ * `inheritsLimits` says they are set already.
  *
  * @example Building the arguments
  * ```ts
@@ -104,12 +110,10 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
   const cwd = WORKSPACE_ALIAS + cwdOnHost.slice(workspace === "/" ? 0 : workspace.length);
   const limits = resolveLimits(options.limits);
   const env = commandEnvironment(WORKSPACE_ALIAS, policy.allowNet, options.env);
-  const argv = withLimits(
-    options.prlimitPath ?? "/usr/bin/prlimit",
-    limits,
-    planArgv(plan, WORKSPACE_ALIAS, policy.allowNet),
-    true,
-  );
+  const planned = planArgv(plan, WORKSPACE_ALIAS, policy.allowNet);
+  const argv = options.inheritsLimits
+    ? planned
+    : withLimits(options.prlimitPath ?? "/usr/bin/prlimit", limits, planned, true);
 
   const args = ["--unshare-all", "--unshare-user"];
   if (policy.allowNet) args.push("--share-net");

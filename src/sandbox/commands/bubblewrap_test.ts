@@ -205,6 +205,11 @@ Deno.test("bubblewrapArgs() runs scripts with bash -c under prlimit with the lim
   assert.throws(() => build({ limits: { maxProcesses: 0 } }), { name: "RangeError", message: /maxProcesses/ });
 });
 
+Deno.test("bubblewrapArgs() runs the command itself when bwrap starts with the limits set (inheritsLimits)", () => {
+  const command = commandOf(build({ plan: { kind: "script", script: "ls | wc -l" }, inheritsLimits: true }));
+  assert.deepEqual(command, ["bash", "-c", "ls | wc -l"]);
+});
+
 Deno.test("bubblewrapArgs() sizes /tmp, and leaves out options older bubblewrap lacks when told", () => {
   const args = build({ limits: { maxTmpBytes: 1024 } });
   assert.deepEqual(args.slice(args.indexOf("--tmpfs") - 2, args.indexOf("--tmpfs") + 2), [

@@ -13,6 +13,7 @@ import { commandEnvironment, type CommandLimits, planArgv, resolveLimits, withLi
 import { detectBubblewrap, findExecutable, sandboxIdentityFiles } from "./_bubblewrap_host.ts";
 import { CappedOutput, drainInto } from "./_output_capture.ts";
 import { sandboxInitPid, watchProcessCount } from "./_command_process_limit.ts";
+import { CommandCgroup } from "./_command_cgroup.ts";
 import { isInsideOrEqual, resolveInsideWorkspace, toWorkspaceRelative } from "../workspace_paths.ts";
 import { type ProtectedPaths, resolveProtectedMounts } from "./_protected_mounts.ts";
 
@@ -123,8 +124,10 @@ export async function runCommand(command: string, options: RunCommandOptions): P
   // Refused variables are the caller's mistake wherever the command would run: say so before anything about the host.
   commandEnvironment(workspace, allowNet, options.env);
   if (isolation === "unconfined") {
-    const child = new Deno.Command(prlimit, {
-      args: withLimits(prlimit, limits, planArgv(plan, workspace, allowNet), false).slice(1),
+    const cgroup = createCgroup(limits);
+    const planned = planArgv(plan, workspace, allowNet);
+    const argv = cgroup === undefined ? withLimits(prlimit, limits, planned, false) : planned;
+    const child = spawnIn(cgroup, limits, argv, {
       cwd,
       clearEnv: true,
       env: commandEnvironment(workspace, allowNet, options.env),
@@ -132,8 +135,16 @@ export async function runCommand(command: string, options: RunCommandOptions): P
       stdout: "piped",
       stderr: "piped",
       detached: true,
-    }).spawn();
-    return await supervise(child, { timeoutMs, maxOutputBytes, signal: options.signal, isProcessGroup: true });
+    });
+    return await supervise(child, {
+      timeoutMs,
+      maxOutputBytes,
+      signal: options.signal,
+      isProcessGroup: true,
+      cgroup,
+      maxProcesses: cgroup === undefined ? undefined : limits.maxProcesses,
+      maxTreeMemoryBytes: limits.maxTreeMemoryBytes,
+    });
   }
   const status = await detectBubblewrap(options.bubblewrapPath);
   if (!status.available) {
@@ -153,6 +164,7 @@ export async function runCommand(command: string, options: RunCommandOptions): P
       `Working directory "${options.cwd}" is inside "${shown}/", which holds sandbox state and is hidden from commands`,
     );
   }
+  const cgroup = createCgroup(limits);
   const args = bubblewrapArgs({
     plan,
     workspace,
@@ -166,23 +178,61 @@ export async function runCommand(command: string, options: RunCommandOptions): P
     identityFiles: await sandboxIdentityFiles(),
     disableNestedUserNamespaces: status.features.supportsDisableUserns,
     sizeTmp: status.features.supportsTmpfsSize,
+    inheritsLimits: cgroup !== undefined,
   });
-  const child = new Deno.Command(status.path, {
-    args,
+  const child = spawnIn(cgroup, limits, [status.path, ...args], {
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
-  // RLIMIT_NPROC binds every uid but 0; as root the sandbox's processes are counted instead.
-  const maxProcesses = Deno.uid() === 0 ? limits.maxProcesses : undefined;
+  });
+  // A control group bounds the tree for every uid; without one, RLIMIT_NPROC binds every uid but 0, and as root the
+  // sandbox's processes are counted instead.
+  const isCounted = cgroup !== undefined || Deno.uid() === 0;
   return await supervise(child, {
     timeoutMs,
     maxOutputBytes,
     signal: options.signal,
     isProcessGroup: false,
-    maxProcesses,
+    cgroup,
+    maxProcesses: isCounted ? limits.maxProcesses : undefined,
+    maxTreeMemoryBytes: limits.maxTreeMemoryBytes,
   });
+}
+
+let hasWarnedWithoutCgroup = false;
+
+/** The command's control group, or undefined (with a one-time warning as root) where the host offers none. */
+function createCgroup(limits: CommandLimits): CommandCgroup | undefined {
+  let cgroup: CommandCgroup | undefined;
+  let reason = "no writable pids controller (cgroup v2 delegation or the v1 pids hierarchy)";
+  try {
+    cgroup = CommandCgroup.create(limits);
+  } catch (error) {
+    reason = error instanceof Error ? `${error.message}: ${error.cause ?? ""}` : String(error);
+  }
+  if (cgroup === undefined && Deno.uid() === 0 && !hasWarnedWithoutCgroup) {
+    hasWarnedWithoutCgroup = true;
+    console.warn(
+      `flue: commands run as root without a control group (${reason}); the process limit is a watchdog that counts ` +
+        `processes, and memory is bounded per process only. See docs/security.md, "Resource limits"`,
+    );
+  }
+  return cgroup;
+}
+
+/**
+ * Spawns argv, first joining the control group (and setting the per-process limits) when there is one, so nothing of
+ * the command runs outside it.
+ */
+function spawnIn(
+  cgroup: CommandCgroup | undefined,
+  limits: CommandLimits,
+  argv: string[],
+  options: Deno.CommandOptions,
+): Deno.ChildProcess {
+  const [program, ...args] = cgroup === undefined ? argv : cgroup.wrap(argv, limits);
+  return new Deno.Command(program, { ...options, args }).spawn();
 }
 
 interface Supervision {
@@ -191,8 +241,12 @@ interface Supervision {
   signal?: AbortSignal;
   /** Whether the child leads its own process group, killed as a whole (unconfined mode). */
   isProcessGroup: boolean;
-  /** Count the sandbox's processes and kill it above this many. */
+  /** The process limit, reported when the command is killed for it. */
   maxProcesses?: number;
+  /** The tree's memory limit, reported when the kernel killed a process for it. */
+  maxTreeMemoryBytes?: number;
+  /** The command's control group: it reports a refused fork, and what is left in it is killed. */
+  cgroup?: CommandCgroup;
 }
 
 async function supervise(child: Deno.ChildProcess, supervision: Supervision): Promise<ShellResult> {
@@ -204,7 +258,7 @@ async function supervise(child: Deno.ChildProcess, supervision: Supervision): Pr
     drainInto(child.stderr, stderr, readers[1]),
   ]);
   let stopReason: "timeout" | "abort" | undefined;
-  let processCount: number | undefined;
+  let hasPassedProcessLimit = false;
   const killTree = (): void => {
     if (supervision.isProcessGroup) {
       ignoreGone(() => Deno.kill(-child.pid, "SIGKILL"));
@@ -224,12 +278,17 @@ async function supervise(child: Deno.ChildProcess, supervision: Supervision): Pr
   const onAbort = (): void => stop("abort");
   supervision.signal?.addEventListener("abort", onAbort, { once: true });
   if (supervision.signal?.aborted) onAbort();
-  const watch = supervision.maxProcesses === undefined
+  const onProcessLimit = (): void => {
+    hasPassedProcessLimit = true;
+    killTree();
+    supervision.cgroup?.killAll();
+  };
+  const { cgroup, maxProcesses } = supervision;
+  const watch = cgroup !== undefined
+    ? cgroup.watchRefusedForks(onProcessLimit)
+    : maxProcesses === undefined
     ? undefined
-    : watchProcessCount(child.pid, supervision.maxProcesses, (count) => {
-      processCount = count;
-      killTree();
-    });
+    : watchProcessCount(child.pid, maxProcesses, onProcessLimit);
   let status: Deno.CommandStatus;
   try {
     status = await child.status;
@@ -240,13 +299,18 @@ async function supervise(child: Deno.ChildProcess, supervision: Supervision): Pr
   }
   // Background processes left in the group would hold the pipes open; the sandbox takes its own down with it.
   if (supervision.isProcessGroup) killTree();
+  cgroup?.killAll();
   await drainWithin(drained, readers, DRAIN_GRACE_MS);
+  const hasOutOfMemoryKill = await cgroup?.hasOutOfMemoryKill() ?? false;
+  await cgroup?.remove();
 
-  let stderrText = stderr.text();
-  if (processCount !== undefined) {
-    stderrText += `${stderrText === "" || stderrText.endsWith("\n") ? "" : "\n"}[killed: the command started more ` +
-      `than ${supervision.maxProcesses} processes]`;
+  const notes: string[] = [];
+  if (hasPassedProcessLimit) notes.push(`[killed: the command tried to run more than ${maxProcesses} processes]`);
+  if (hasOutOfMemoryKill) {
+    notes.push(`[killed: the command used more than ${supervision.maxTreeMemoryBytes} bytes of memory]`);
   }
+  let stderrText = stderr.text();
+  for (const note of notes) stderrText += `${stderrText === "" || stderrText.endsWith("\n") ? "" : "\n"}${note}`;
   const stdoutText = stdout.text();
   return {
     stdout: stdoutText,
