@@ -13,8 +13,6 @@ const AI_SDK_PACKAGES = [
   "@ai-sdk/google-vertex",
   "@ai-sdk/amazon-bedrock",
   "@ai-sdk/azure",
-  // Not of the AI SDK, but optional the same way: the code tool loads it only for a Python snippet.
-  "pyodide",
 ];
 
 Deno.test("the ai-sdk harness is built in and cannot be replaced", () => {

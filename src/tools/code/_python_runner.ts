@@ -66,8 +66,9 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
  */
 export async function pyodideDirectory(): Promise<URL> {
   // Importing it makes sure it is installed; the subprocess loads the large parts (WebAssembly, standard library).
-  await import("pyodide");
-  const entry = new URL(import.meta.resolve("pyodide"));
+  // The full specifier, not an import map name: import.meta.resolve is not rewritten when the package is published.
+  await import("npm:pyodide@314.0.8");
+  const entry = new URL(import.meta.resolve("npm:pyodide@314.0.8"));
   if (entry.protocol !== "file:") throw new Error(`Pyodide resolved to ${entry.href}, not to a local file`);
   return new URL("./", entry);
 }
