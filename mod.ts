@@ -55,8 +55,9 @@ export type {
 export { createProjectApp } from "./src/server/project_app.ts";
 export type { ProjectAppOptions } from "./src/server/project_app.ts";
 export type { Platform } from "./src/server/platform.ts";
+export type { CorsOptions } from "./src/server/cors.ts";
 export { serve } from "./src/server/serve.ts";
-export type { FlueServer, ServeOptions } from "./src/server/serve.ts";
+export type { AnsweredRequest, FlueServer, ServeOptions } from "./src/server/serve.ts";
 export type { ErrorBody, ErrorEnvelope } from "./src/server/errors.ts";
 export type { RouteInfo } from "./src/server/route_table.ts";
 export { webhookRoutes } from "./src/server/webhooks/webhook_routes.ts";
@@ -88,11 +89,14 @@ export type {
   FlueClientOptions,
   FollowRunOptions,
   HistoryPage,
+  ListRunsQuery,
   RunEventsOptions,
   RunEventsPage,
+  RunsPage,
   SessionCallOptions,
 } from "./src/client/flue_client.ts";
 export { FlueClientError } from "./src/client/client_error.ts";
+export type { WorkflowPayload, WorkflowResult, WorkflowShape, WorkflowTypes } from "./src/client/workflow_types.ts";
 export type { ClientFrame, ServerFrame } from "./src/server/websocket_protocol.ts";
 export type {
   FlueContext,
@@ -194,6 +198,7 @@ export type {
   LoadOptions,
   NewHistoryEntry,
   RunEventQuery,
+  RunQuery,
   RunRecord,
   RunStatus,
   SessionKey,

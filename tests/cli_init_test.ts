@@ -129,6 +129,9 @@ Deno.test("flue init merges into a deno.jsonc with comments, keeps its entries a
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), 'Test reply to: "merged"');
   });
+  const own = await runCli(["init"], { cwd: ROOT });
+  assert.equal(own.code, 2);
+  assert.match(own.stderr, /is Flue's own checkout: create the project beside it/);
   await withTempDir(async (dir) => {
     const original = '{\n  "tasks": { "dev": "vite" },\n  "imports": { "flue": "./vendor/flue.ts" }\n}\n';
     await Deno.writeTextFile(join(dir, "deno.json"), original);

@@ -278,3 +278,59 @@ export default createAgent(() => ({ model: new FunctionModel(() => "Reloaded ans
     }
   });
 });
+
+Deno.test("flue dev keeps the port open with the error while a module is broken, logs requests, reprints routes only when they change", async () => {
+  await withProject(async (dir, config) => {
+    const dev = spawnCli(["dev", "--port", "0", "--debounce-ms", "50"], { cwd: dir, config });
+    try {
+      const url = (await dev.waitForStdout(LISTENING))[1];
+      await dev.waitForStdout(/assistant +POST \/agents\/assistant\/\{id\}/);
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<script type="module" src="\/ui\/app\.js">/);
+
+      // A broken module: the port answers with the error instead of refusing connections.
+      const workflow = join(dir, "src", "workflows", "summarize.ts");
+      const original = await Deno.readTextFile(workflow);
+      await Deno.writeTextFile(workflow, `${original}\nexport const broken = ;\n`);
+      let answer: Response | undefined;
+      for (let attempt = 0; attempt < 400; attempt++) {
+        answer = await fetch(`${url}/agents`).catch(() => undefined);
+        if (answer?.status === 503) break;
+        await answer?.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(answer?.status, 503);
+      const body = await answer!.json();
+      assert.equal(body.error.type, "project_not_loaded");
+      assert.match(body.error.details.output, /syntax error/);
+      const errorPage = await fetch(`${url}/`, { headers: { accept: "text/html" } });
+      assert.equal(errorPage.status, 503);
+      assert.match(await errorPage.text(), /id="project-error"/);
+
+      // An editor's temporary file does not reload; the fix does, on the same port, without a second route table.
+      await Deno.writeTextFile(`${workflow}~`, "backup");
+      await Deno.writeTextFile(workflow, original);
+      await dev.waitForStdout(LISTENING, 2);
+      const healthy = await fetch(`${url}/agents`);
+      assert.equal(healthy.status, 200);
+      await healthy.body?.cancel();
+      assert.match(dev.stderr(), /Reloading: src\/workflows\/summarize\.ts changed/);
+      assert.doesNotMatch(dev.stderr(), /summarize\.ts~/);
+      assert.doesNotMatch(dev.stderr(), /Shutting down/);
+      assert.match(dev.stderr(), /GET +\/agents 200 \d+ ms/);
+
+      // Editing AGENTS.md reloads without changing the routes: the table is not printed again.
+      await Deno.writeTextFile(join(dir, "AGENTS.md"), "# Project\n\nBe brief.\n");
+      await dev.waitForStdout(LISTENING, 3);
+      const after = await fetch(`${url}/health`);
+      await after.body?.cancel();
+      assert.equal(dev.stdout().match(/^Routes$/gm)?.length, 1, dev.stdout());
+
+      dev.kill("SIGTERM");
+      assert.equal((await dev.status()).code, 0, dev.stderr());
+    } finally {
+      await dev.close();
+    }
+  });
+});

@@ -210,7 +210,10 @@ Deno.test("an unknown configuration key is an error naming the known keys", asyn
     await Deno.writeTextFile(join(dir, "deno.json"), JSON.stringify(config));
     const run = await runCli(["run", "--prompt", "hi"], { cwd: dir, config: join(dir, "deno.json") });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /unknown key "allowWrites" in "flue": known keys are .*allowWrite/);
+    assert.match(
+      run.stderr,
+      /unknown key "allowWrites" in "flue" \(did you mean "allowWrite"\?\): known keys are .*allowWrite/,
+    );
   });
 });
 

@@ -53,26 +53,147 @@ for (const command of RUNNER_WRAPPERS) {
   });
 }
 
-/** Allowed programs used in a form that runs other programs, and the exact entry that would allow that form. */
+/**
+ * Allowed programs used in a form that runs other programs, and the exact entry that would allow that form. Each is
+ * allowed alone, with no shell syntax: the program itself would start `touch`.
+ */
 const RUNNER_FORMS: ReadonlyArray<readonly [allowed: string, command: string, form: string]> = [
   ["find", "find . -exec touch pwned ';'", "find -exec"],
   ["find", "find . -execdir touch pwned ';'", "find -execdir"],
-  ["python3", 'python3 -c \'open("pwned", "w")\'', "python3 -c"],
-  ["perl", "perl -e 'open(F, \">pwned\")'", "perl -e"],
-  ["awk", "awk 'BEGIN { system(\"touch pwned\") }'", "awk system"],
   ["tar", "tar -cf /dev/null --to-command='touch pwned' .", "tar --to-command"],
-  ["deno", 'deno eval \'Deno.writeTextFileSync("pwned", "")\'', "deno eval"],
+  ["tar", "tar -cf out.tar --checkpoint=1 --checkpoint-action=exec='touch pwned' .", "tar --checkpoint-action"],
+  ["tar", "tar -cf out.tar -I 'touch pwned' .", "tar -I"],
+  ["sort", "sort --compress-program='touch pwned' -S 1 project-only.txt", "sort --compress-program"],
+  ["sort", "sort --compress-p=touch project-only.txt", "sort --compress-p"],
+  ["zip", "zip -TT 'touch pwned' out.zip project-only.txt", "zip -TT"],
+  ["zip", "zip -T --unzip-command 'touch pwned' out.zip project-only.txt", "zip --unzip-command"],
+  ["rsync", "rsync -e 'touch pwned' project-only.txt host:copy", "rsync -e"],
+  ["rsync", "rsync --rsync-path='touch pwned' project-only.txt host:copy", "rsync --rsync-path"],
+  ["sdiff", "sdiff --diff-program='touch pwned' project-only.txt project-only.txt", "sdiff --diff-program"],
+  ["man", "man -P 'touch pwned' ls", "man -P"],
+  ["wget", "wget --use-askpass='touch pwned' https://example.com/", "wget --use-askpass"],
+  ["curl", "curl -K config.txt https://example.com/", "curl -K"],
 ];
 
 for (const [allowed, command, form] of RUNNER_FORMS) {
   Deno.test(`escape: "${command}" is refused although "${allowed}" is allowed`, async () => {
     await withProject(async (project) => {
-      const session = await shellSession(project, ["git", allowed]);
+      const session = await shellSession(project, [allowed]);
       await assertDenied(session.shell(command), "allowedCommands", new RegExp(`list "${form}" in "allowedCommands"`));
       assert.equal(await session.fs.exists("pwned"), false);
     });
   });
 }
+
+/** Interpreters, each allowed alone: listing one is not enough, the refusal names "allowInterpreters". */
+const INTERPRETER_FORMS: ReadonlyArray<readonly [allowed: string, command: string]> = [
+  ["sh", "sh -c 'touch pwned'"],
+  ["bash", "bash -c 'touch pwned'"],
+  ["busybox", "busybox touch pwned"],
+  ["python3", 'python3 -c \'open("pwned", "w")\''],
+  ["python3", "python3 script.py"],
+  ["perl", "perl -e 'open(F, \">pwned\")'"],
+  ["node", 'node -e \'require("fs").writeFileSync("pwned", "")\''],
+  ["deno", 'deno eval \'Deno.writeTextFileSync("pwned", "")\''],
+  ["awk", "awk 'BEGIN { system(\"touch pwned\") }'"],
+  ["awk", "awk 'BEGIN { print | \"sh\" }'"],
+  ["awk", "awk -f prog.awk"],
+  ["vim", "vim -es -c '!touch pwned' -c q"],
+  ["vi", "vi -c '!touch pwned' -c q"],
+  ["ex", "ex -c '!touch pwned' -c q"],
+  ["make", "make -f Makefile"],
+  ["gdb", "gdb -batch -ex 'shell touch pwned'"],
+  ["ed", "ed -s project-only.txt"],
+  ["lua", "lua -e 'os.execute(\"touch pwned\")'"],
+  ["ruby", 'ruby -e \'File.write("pwned", "")\''],
+];
+
+for (const [allowed, command] of INTERPRETER_FORMS) {
+  Deno.test(`escape: the interpreter in "${command}" needs allowInterpreters although "${allowed}" is listed`, async () => {
+    await withProject(async (project) => {
+      const session = await shellSession(project, [allowed]);
+      await assertDenied(session.shell(command), "allowInterpreters", /set "allowInterpreters" to allow interpreters/);
+      assert.equal(await session.fs.exists("pwned"), false);
+    });
+  });
+}
+
+confinedTest("escape: with allowInterpreters a listed interpreter runs, still inside the sandbox", async (project) => {
+  const agent = await project.open({
+    allowWrite: true,
+    allowShell: true,
+    allowedCommands: ["perl"],
+    allowInterpreters: true,
+  });
+  const session = await agent.session();
+  const result = await session.shell(`perl -e 'open(F, ">ran"); print -e "${project.markerPath}" ? "seen" : "unseen"'`);
+  assert.equal(result.exitCode, 0, result.stderr);
+  assert.equal(result.stdout, "unseen");
+  assert.equal(await session.fs.exists("ran"), true);
+  await project.assertOutsideUnchanged();
+});
+
+/** Proves on the host that the program really runs the attempt, so a sandbox result of "nothing ran" means something. */
+async function hostRuns(program: string, args: string[], cwd: string, marker: string): Promise<boolean> {
+  await new Deno.Command(program, { args, cwd, stdout: "null", stderr: "null", stdin: "null" }).output();
+  try {
+    await Deno.remove(`${cwd}/${marker}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+confinedTest(
+  "escape: sed's e command and the e flag of s/// run nothing, as a command and in a script",
+  async (project) => {
+    await Deno.writeTextFile(`${project.projectDir}/a.txt`, "touch pwned\n");
+    assert.equal(await hostRuns("sed", ["1e touch pwned", "a.txt"], project.projectDir, "pwned"), true);
+    assert.equal(await hostRuns("sed", ["s/.*/&/e", "a.txt"], project.projectDir, "pwned"), true);
+    const session = await shellSession(project, ["sed", "echo"]);
+    await session.fs.writeFile("a.txt", "touch pwned\n");
+    for (
+      const command of [
+        "sed '1e touch pwned' a.txt",
+        "sed 's/.*/&/e' a.txt",
+        "sed -n -e '1{' -e 'e touch pwned' -e '}' a.txt",
+      ]
+    ) {
+      const result = await session.shell(command);
+      assert.notEqual(result.exitCode, 0, command);
+      assert.match(result.stderr, /e\/r\/w commands disabled in sandbox mode/, command);
+    }
+    assert.equal((await session.shell("sed -n 's/touch/moved/p' a.txt")).stdout, "moved pwned\n");
+    const scripted = await (await project.open({
+      allowWrite: true,
+      allowShell: true,
+      allowedCommands: ["sed", "echo"],
+      allowCompoundCommands: true,
+    })).session();
+    const piped = await scripted.shell("echo 'touch pwned' | sed 's/.*/&/e'");
+    assert.match(piped.stderr, /e\/r\/w commands disabled in sandbox mode/);
+    assert.equal(await session.fs.exists("pwned"), false);
+    assert.equal(await scripted.fs.exists("pwned"), false);
+  },
+);
+
+confinedTest("escape: less runs no LESSOPEN preprocessor from a lesskey file the model wrote", async (project) => {
+  await Deno.writeTextFile(`${project.projectDir}/keys`, "#env\nLESSOPEN=|touch pwned %s\n");
+  assert.equal(
+    await hostRuns("less", ["--lesskey-src=keys", "project-only.txt"], project.projectDir, "pwned"),
+    true,
+  );
+  const session = await shellSession(project, ["less"]);
+  await session.fs.writeFile("keys", "#env\nLESSOPEN=|touch pwned %s\n");
+  await session.fs.writeFile("a.txt", "shown\n");
+  const result = await session.shell("less --lesskey-src=keys a.txt");
+  assert.equal(result.stdout, "shown\n");
+  assert.equal(await session.fs.exists("pwned"), false);
+  await assert.rejects(
+    session.shell("less project-only.txt", { env: { LESSOPEN: "|touch pwned %s" } }),
+    /"LESSOPEN" cannot be set/,
+  );
+});
 
 /** Every kind of shell syntax, each used to run a second program or reach a file. */
 const COMPOUND_FORMS: ReadonlyArray<readonly [name: string, command: string]> = [

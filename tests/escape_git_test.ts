@@ -197,7 +197,7 @@ const GIT_PROGRAM_OPTIONS: ReadonlyArray<readonly [string, string]> = [
   ["git diff --ext-diff", "git --ext-diff"],
   ["git log -p --textconv", "git --textconv"],
   ["git bisect run touch pwned", "git bisect run"],
-  ["git submodule foreach 'touch pwned'", "git submodule foreach"],
+  ["git submodule foreach 'touch pwned'", "git submodule"],
   ["git clone 'ext::sh -c touch% pwned' copy", "git ext::"],
   ["git difftool", "git difftool"],
   ["git help status", "git help"],
@@ -313,16 +313,132 @@ confinedTest("escape: commands in a local project cannot read or plant the state
   assert.equal(await exists(`${project.projectDir}/var/state/planted`), false);
 });
 
-confinedTest("escape: a hostile repository's .gitattributes filter runs only inside the sandbox", async (project) => {
+confinedTest("escape: a hostile repository's .gitattributes filter does not run in the sandbox", async (project) => {
   await makeRepository(project);
-  const filter = `sh -c 'echo pwned > ${project.markerPath}; touch /workspace/filter-ran; cat'`;
-  await hostGit(project.projectDir, "config", "filter.evil.clean", filter);
+  await hostGit(project.projectDir, "config", "filter.evil.clean", "touch filter-ran; cat");
   await Deno.writeTextFile(`${project.projectDir}/.gitattributes`, "*.txt filter=evil\n");
   await Deno.writeTextFile(`${project.projectDir}/a.txt`, "changed\n");
   const agent = await project.open({ sandbox: "local", allowWrite: true, allowShell: true, allowedCommands: ["git"] });
   const session = await agent.session();
-  await session.shell("git diff --stat");
-  // A documented limit: filters from a repository's own config are not switched off. The program runs confined.
+  assert.match((await session.shell("git diff --stat")).stdout, /a\.txt/);
+  assert.equal((await session.shell("git status --short")).exitCode, 0);
+  assert.equal(await exists(`${project.projectDir}/filter-ran`), false);
+  // Plain git runs it, so the check above can fail.
+  await hostGit(project.projectDir, "diff", "--stat");
   assert.equal(await exists(`${project.projectDir}/filter-ran`), true);
   await project.assertOutsideUnchanged();
+});
+
+/** Config a model writes with `git config` alone, each naming a program git would run under a driver name. */
+const DRIVER_CONFIG: ReadonlyArray<readonly [key: string, value: string]> = [
+  ["filter.evil.clean", "touch ../../pwned-clean; cat"],
+  ["filter.evil.smudge", "touch ../../pwned-smudge; cat"],
+  ["filter.odd=name.clean", "touch ../../pwned-odd; cat"],
+  ["diff.evil.textconv", "touch ../../pwned-textconv; cat"],
+  ["diff.evil.command", "touch ../../pwned-diff"],
+  ["merge.evil.driver", "touch ../../pwned-merge"],
+  ["trailer.sign.command", "touch ../../pwned-trailer"],
+];
+
+confinedTest(
+  "escape: filter, diff, merge and trailer programs from config the model wrote run nothing, as commands or in scripts",
+  async (project) => {
+    // A nested repository keeps a writable .git in a local project, so the model can write its config.
+    const nested = `${project.projectDir}/vendor/lib`;
+    await Deno.mkdir(nested, { recursive: true });
+    const agent = await project.open({
+      sandbox: "local",
+      allowWrite: true,
+      allowShell: true,
+      allowedCommands: ["git"],
+      allowCompoundCommands: true,
+    });
+    const session = await agent.session();
+    const git = async (args: string) => {
+      const result = await session.shell(`git -C vendor/lib ${args}`, { env: IDENTITY });
+      return result;
+    };
+    assert.equal((await git("init -q")).exitCode, 0);
+    for (const [key, value] of DRIVER_CONFIG) {
+      const set = await git(`config '${key}' '${value}'`);
+      assert.equal(set.exitCode, 0, set.stderr);
+    }
+    await session.fs.writeFile(
+      "vendor/lib/.gitattributes",
+      "*.txt filter=evil diff=evil merge=evil\n*.md filter=odd=name\n",
+    );
+    await session.fs.writeFile("vendor/lib/a.txt", "one\n");
+    await session.fs.writeFile("vendor/lib/b.md", "one\n");
+    assert.equal((await git("add .")).exitCode, 0);
+    assert.equal((await git("commit -qm first --trailer sign=x")).exitCode, 0);
+    await session.fs.writeFile("vendor/lib/a.txt", "two\n");
+    await git("status --short");
+    await git("diff");
+    await git("diff --stat HEAD");
+    await git("blame a.txt");
+    await git("stash");
+    await git("stash pop");
+    await session.fs.remove("vendor/lib/a.txt");
+    await git("checkout -- a.txt");
+    await git("add --renormalize .");
+    const script = await session.shell("git -C vendor/lib add --renormalize . && git -C vendor/lib diff HEAD", {
+      env: IDENTITY,
+    });
+    assert.equal(script.exitCode, 0, script.stderr);
+    const planted = (await Array.fromAsync(Deno.readDir(project.projectDir))).map((entry) => entry.name);
+    assert.deepEqual(planted.filter((name) => name.startsWith("pwned")), []);
+    // Plain git runs them, so the check above can fail.
+    await Deno.writeTextFile(`${nested}/a.txt`, "three\n");
+    await hostGit(nested, "add", "--renormalize", ".");
+    await hostGit(nested, "diff", "HEAD~0");
+    assert.equal(await exists(`${project.projectDir}/pwned-clean`), true);
+    await project.assertOutsideUnchanged();
+  },
+);
+
+confinedTest("escape: git does not recurse into a submodule whose own config names a filter", async (project) => {
+  const top = `${project.projectDir}/vendor/top`;
+  await Deno.mkdir(`${top}/sub`, { recursive: true });
+  await hostGit(top, "init", "-q");
+  await hostGit(`${top}/sub`, "init", "-q");
+  await hostGit(`${top}/sub`, "config", "filter.evil.clean", "touch ../../../sub-filter-ran; cat");
+  await Deno.writeTextFile(`${top}/sub/.gitattributes`, "* filter=evil\n");
+  await Deno.writeTextFile(`${top}/sub/a.txt`, "one\n");
+  await hostGit(`${top}/sub`, "add", ".");
+  await hostGit(`${top}/sub`, "commit", "-qm", "sub");
+  await hostGit(top, "add", "sub");
+  await hostGit(top, "commit", "-qm", "top");
+  await Deno.remove(`${project.projectDir}/sub-filter-ran`).catch(() => {});
+  await Deno.writeTextFile(`${top}/sub/a.txt`, "two\n");
+  const agent = await project.open({ sandbox: "local", allowWrite: true, allowShell: true, allowedCommands: ["git"] });
+  const session = await agent.session();
+  assert.equal((await session.shell("git -C vendor/top status --short")).exitCode, 0);
+  await session.shell("git -C vendor/top diff");
+  assert.equal(await exists(`${project.projectDir}/sub-filter-ran`), false);
+  await assert.rejects(session.shell("git -C vendor/top status --ignore-submodules=none"), PolicyDeniedError);
+  // Plain git recurses and runs it, so the check above can fail.
+  await hostGit(top, "status", "--short");
+  assert.equal(await exists(`${project.projectDir}/sub-filter-ran`), true);
+});
+
+confinedTest("escape: aliases the model put in a repository's config never run", async (project) => {
+  await Deno.mkdir(`${project.projectDir}/vendor/lib`, { recursive: true });
+  const agent = await project.open({ sandbox: "local", allowWrite: true, allowShell: true, allowedCommands: ["git"] });
+  const session = await agent.session();
+  assert.equal((await session.shell("git -C vendor/lib init -q")).exitCode, 0);
+  for (const name of ["st", "status", "log", "ci"]) {
+    const set = await session.shell(`git -C vendor/lib config alias.${name} '!touch ../../pwned-${name}'`);
+    assert.equal(set.exitCode, 0, set.stderr);
+  }
+  // git never lets an alias replace a built-in command, and the others are not built in.
+  assert.equal((await session.shell("git -C vendor/lib status --short")).exitCode, 0);
+  await session.shell("git -C vendor/lib log");
+  for (const command of ["git -C vendor/lib st", "git -C vendor/lib ci -m x"]) {
+    await assert.rejects(session.shell(command), /is not a built-in git command; aliases/);
+  }
+  const planted = (await Array.fromAsync(Deno.readDir(project.projectDir))).map((entry) => entry.name);
+  assert.deepEqual(planted.filter((name) => name.startsWith("pwned")), []);
+  // Plain git runs an alias that is not a built-in name.
+  await hostGit(`${project.projectDir}/vendor/lib`, "st");
+  assert.equal(await exists(`${project.projectDir}/pwned-st`), true);
 });

@@ -190,6 +190,47 @@ Deno.test("escape: a skill written into a virtual workspace is never loaded, now
   });
 });
 
+/** A linked `.agents`, `.agents/skills` or `.agents/roles` pointing outside the project, and what it would bring in. */
+const LINKED_AGENTS_DIRS: ReadonlyArray<readonly [link: string, target: string, file: string]> = [
+  [".agents", "", "skills/leak.md"],
+  [".agents", "", "roles/leak.md"],
+  [".agents/skills", "skills", "leak.md"],
+  [".agents/roles", "roles", "leak.md"],
+];
+
+for (const [link, target, file] of LINKED_AGENTS_DIRS) {
+  Deno.test(`escape: a linked ${link} directory outside the project is refused by init`, async () => {
+    await withProject(async (project) => {
+      const outside = await Deno.makeTempDir({ prefix: "flue-escape-agents-" });
+      try {
+        const kind = `${target}/${file}`.includes("skills") ? "skill" : "role";
+        await write(`${outside}/${target}/${file}`, kind === "skill" ? SKILL("leak") : ROLE("leak"));
+        if (link !== ".agents") await Deno.mkdir(`${project.projectDir}/.agents`);
+        await Deno.symlink(`${outside}/${target}`, `${project.projectDir}/${link}`);
+        const model = new TestModel({ script: ["done"] });
+        await assert.rejects(
+          project.open({ sandbox: "memory", model }),
+          new RegExp(`Invalid "\\.agents/${kind}s" directory .*outside the project directory`),
+        );
+        assert.equal(model.calls.length, 0);
+      } finally {
+        await Deno.remove(outside, { recursive: true });
+      }
+    });
+  });
+}
+
+Deno.test("escape: a linked .agents directory that stays inside the project is accepted", async () => {
+  await withProject(async (project) => {
+    await write(`${project.projectDir}/config/agents/skills/kept.md`, SKILL("kept"));
+    await Deno.symlink("config/agents", `${project.projectDir}/.agents`);
+    const model = new TestModel({ script: ["done"] });
+    const agent = await project.open({ sandbox: "memory", model });
+    await (await agent.session()).prompt("hello");
+    assert.ok(everythingSent(model).includes("The kept skill"));
+  });
+});
+
 // --- Roles ---
 
 Deno.test("escape: a role file linked outside the project is refused by init", async () => {

@@ -113,7 +113,13 @@ confinedTest("escape: a command cannot reach a listener on 127.0.0.1", async (pr
   })().catch(() => {});
   try {
     const { port } = listener.addr;
-    const session = await shellSession(project, ["curl", "bash", "getent"]);
+    // bash is an interpreter: it needs the opt-in besides being listed.
+    const agent = await project.open({
+      allowShell: true,
+      allowedCommands: ["curl", "bash", "getent"],
+      allowInterpreters: true,
+    });
+    const session = await agent.session();
     const curl = await session.shell(`curl -sS --max-time 3 http://127.0.0.1:${port}/`, { timeoutMs: 5_000 });
     assert.notEqual(curl.exitCode, 0);
     assert.match(curl.stderr, /Failed to connect|Couldn't connect/);

@@ -90,17 +90,65 @@ confinedTest("secrets: a secret printed to stderr is redacted", async (project) 
   assert.equal(result.stdout, "");
 });
 
-confinedTest("secrets: a transformed secret (base64) is not caught, as documented", async (project) => {
+const PASSWORD = "p@ss/w+rd?&=42 x";
+
+confinedTest("secrets: base64, base64url, hex and percent-encoded forms are redacted everywhere", async (project) => {
+  const events: FlueEvent[] = [];
+  const commands = [
+    "printenv API_TOKEN | base64",
+    "{ printf x; printenv API_TOKEN; } | base64",
+    "{ printf xy; printenv API_TOKEN; } | base64 -w 0",
+    "printenv API_TOKEN | basenc --base64url",
+    "printenv API_TOKEN | basenc --base16",
+    "printenv API_TOKEN | xxd -p",
+  ];
+  // The model also writes the forms itself, in pieces, where no command output is involved.
+  const spoken = `${btoa(PASSWORD)} ${encodeURIComponent(PASSWORD)}`;
+  const hostile = new TestModel({
+    script: [{ toolCalls: commands.map((command) => ({ name: "bash", args: { command } })) }, spoken],
+  });
   const agent = await project.open({
-    env,
+    model: hostile,
+    store: "sqlite",
+    env: { ...env, DB_PASSWORD: PASSWORD },
     allowShell: true,
-    allowedCommands: ["printenv", "base64"],
+    allowedCommands: ["printenv", "printf", "base64", "basenc", "xxd"],
     allowCompoundCommands: true,
+    onEvent: (event) => events.push(event),
   });
   const session = await agent.session();
-  const result = await session.shell("printenv API_TOKEN | base64", { secrets: ["API_TOKEN"] });
-  assert.equal(result.stdout, `${btoa(`${SECRET}\n`)}\n`);
-  assert.ok(!result.stdout.includes(SECRET));
+  const response = await session.prompt("Check the token", { secrets: ["API_TOKEN"] });
+  assert.equal(response.text, "[REDACTED:DB_PASSWORD] [REDACTED:DB_PASSWORD]");
+  const results = hostile.calls[1].messages.filter((message) => message.role === "tool");
+  assert.equal(results.length, commands.length);
+  for (const [index, result] of results.entries()) {
+    assert.match(String(result.content), /^exit code: 0\nstdout:\n.*\[REDACTED:API_TOKEN\]/s, commands[index]);
+  }
+  const history = await session.history();
+  await agent.close();
+  const bytes = new TextEncoder().encode(SECRET);
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  const forms = [
+    SECRET,
+    btoa(SECRET),
+    btoa(`x${SECRET}`).slice(2, 32),
+    btoa(`xy${SECRET}`).slice(3, 34),
+    hex,
+    hex.toUpperCase(),
+    btoa(PASSWORD),
+    encodeURIComponent(PASSWORD),
+  ];
+  const stored = await storedText(project);
+  for (
+    const [where, text] of [
+      ["the prompts", JSON.stringify(hostile.calls)],
+      ["the events", JSON.stringify(events)],
+      ["the history", JSON.stringify(history)],
+      ["the store on disk", stored],
+    ]
+  ) {
+    for (const form of forms) assert.ok(!text.includes(form), `${form} is in ${where}`);
+  }
 });
 
 Deno.test("secrets: a secret in a denied command's error message is redacted", async () => {

@@ -16,6 +16,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "allowedCommands",
   "allowCompoundCommands",
   "allowNet",
+  "allowInterpreters",
   "unconfinedShell",
   "env",
   "tools",
@@ -38,7 +39,14 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
 ];
 
 const AGENT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-const BOOLEAN_OPTIONS = ["allowWrite", "allowShell", "allowCompoundCommands", "allowNet", "unconfinedShell"] as const;
+const BOOLEAN_OPTIONS = [
+  "allowWrite",
+  "allowShell",
+  "allowCompoundCommands",
+  "allowNet",
+  "allowInterpreters",
+  "unconfinedShell",
+] as const;
 const THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "xhigh"];
 
 /**

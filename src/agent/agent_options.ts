@@ -43,6 +43,11 @@ export interface AgentOptions {
   allowCompoundCommands?: boolean;
   /** Allow commands to reach the network. */
   allowNet?: boolean;
+  /**
+   * Allow listed programs that interpret code (`sh`, `python3`, `node`, `perl`, `vim`, `make`, awk programs that call
+   * `system()` ...); off by default, because such a program can run any program in the sandbox. See docs/security.md.
+   */
+  allowInterpreters?: boolean;
   /** Run commands without OS isolation when bubblewrap is missing; off by default. */
   unconfinedShell?: boolean;
   /** Secret values by name: never put in prompts, events, logs, history or traces; granted per call by `secrets`. */

@@ -65,6 +65,8 @@ export interface Agent {
   subscribe(listener: EventCallback): () => void;
   /** Cancels running operations, stops sandbox helpers, and closes the store if the agent opened it. */
   close(): Promise<void>;
+  /** `close()`, for `await using agent = await init(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Internal wiring a workflow run passes to the agents it initialises. */
@@ -136,6 +138,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     allowedCommands: Object.freeze([...(options.allowedCommands ?? [])]),
     allowCompoundCommands: options.allowCompoundCommands ?? false,
     allowNet: options.allowNet ?? false,
+    allowInterpreters: options.allowInterpreters ?? false,
   });
   const name = options.name ?? "default";
   const id = options.id ?? "default";
@@ -229,7 +232,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     );
   };
 
-  return {
+  const agent: Agent = {
     name,
     id,
     model,
@@ -265,5 +268,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
       tracing?.stop();
       if (ownsStore) await store.close();
     },
+    [Symbol.asyncDispose]: () => agent.close(),
   };
+  return agent;
 }

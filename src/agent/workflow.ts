@@ -62,6 +62,11 @@ export interface WorkflowModule {
    * payload is a `PayloadValidationError` (HTTP 422, CLI exit 2) and `ctx.payload` is the parsed value.
    */
   payload?: Schema;
+  /**
+   * The result's schema (`export const result = z.object({...})`): documents the result in the server's
+   * `/openapi.json` for clients; the returned value is not checked against it.
+   */
+  result?: Schema;
 }
 
 /** Options of {@linkcode runWorkflow}. */

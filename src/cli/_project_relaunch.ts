@@ -80,24 +80,29 @@ function hasAllPermissions(): boolean {
 
 /**
  * The configuration file this process started with: the `--config` (or `--no-config`) of its command line where the
- * system shows it (`/proc/self/cmdline` on Linux), else the one Deno finds upwards from the main module's directory
- * (a local script) or from the working directory (a remote one, such as `jsr:@flue/cli/cli`).
+ * system shows it (`/proc/self/cmdline` on Linux), else the one Deno finds upwards from the script's directory (a local
+ * script) or from the working directory (a remote one, such as `jsr:@flue/cli/cli`, even when `links` resolves it to a
+ * local checkout).
  */
 async function activeConfig(): Promise<string | undefined> {
+  let script: string | undefined = Deno.mainModule;
   try {
     const argv = (await Deno.readTextFile("/proc/self/cmdline")).split("\0").slice(0, -1);
-    // The script's own arguments come last; Deno's flags sit between the subcommand and the script.
-    const flags = argv.slice(0, argv.length - Deno.args.length - 1);
+    // The script's own arguments come last, the script before them, Deno's flags before that.
+    const scriptIndex = argv.length - Deno.args.length - 1;
+    script = argv[scriptIndex];
+    const flags = argv.slice(0, scriptIndex);
     if (flags.includes("--no-config")) return undefined;
     for (let index = 0; index < flags.length; index++) {
       if (flags[index] === "--config" || flags[index] === "-c") return resolve(flags[index + 1]);
       if (flags[index].startsWith("--config=")) return resolve(flags[index].slice("--config=".length));
     }
   } catch {
-    // not Linux, or no permission to read it: assume Deno's own discovery
+    // not Linux, or no permission to read it: judge by the main module
   }
-  const main = Deno.mainModule;
-  for (let dir = main.startsWith("file:") ? dirname(fileURLToPath(main)) : Deno.cwd();; dir = dirname(dir)) {
+  const remote = /^[a-z][a-z0-9+.-]+:/i.test(script) && !script.startsWith("file:");
+  const local = script.startsWith("file:") ? fileURLToPath(script) : resolve(script);
+  for (let dir = remote ? Deno.cwd() : dirname(local);; dir = dirname(dir)) {
     const found = await findDenoConfig(dir);
     if (found) return found;
     if (dirname(dir) === dir) return undefined;

@@ -43,8 +43,20 @@ export function isReloadTrigger(projectDir: string, path: string): boolean {
   if (WATCHED_FILES.includes(rel)) return true;
   if (!WATCHED_DIRS.some((dir) => rel === dir || rel.startsWith(`${dir}/`))) return false;
   const name = basename(rel);
-  // Editors write swap, backup and probe files next to the one being edited; the real save follows.
-  return !(/\.(swp|swx|swo|tmp)$/.test(name) || name.endsWith("~") || name.startsWith(".#") || name === "4913");
+  return !isEditorTemporary(name);
+}
+
+/**
+ * Whether a file name is one editors write next to the file being edited (swap, backup, probe and atomic-save files:
+ * vim, emacs, JetBrains, Kate, VS Code, Chrome's file system access); the real save follows, so these never reload.
+ *
+ * @param name The base name.
+ * @returns Whether it is an editor's temporary file.
+ */
+export function isEditorTemporary(name: string): boolean {
+  return /\.(swp|swx|swo|swn|tmp|bak|orig|crswap|kate-swp)$/i.test(name) || /\.tmp[.\d-]*$/i.test(name) ||
+    /___jb_(tmp|old|bak)___$/.test(name) || name.endsWith("~") || name.startsWith(".#") ||
+    (name.startsWith("#") && name.endsWith("#")) || name === "4913" || name === ".DS_Store";
 }
 
 /**

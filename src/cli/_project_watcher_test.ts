@@ -16,6 +16,14 @@ Deno.test("isReloadTrigger() accepts modules, skills and configuration, and igno
       "README.md",
       "src/.a.ts.swp",
       "src/4913",
+      "src/agents/a.ts~",
+      "src/agents/.#a.ts",
+      "src/agents/#a.ts#",
+      "src/agents/a.ts___jb_tmp___",
+      "src/agents/a.ts.tmp.4242.1733450000",
+      "src/agents/.a.ts.kate-swp",
+      "src/agents/a.ts.crswap",
+      "src/agents/a.ts.orig",
     ]
   ) {
     assert.equal(isReloadTrigger(dir, join(dir, path)), false, path);

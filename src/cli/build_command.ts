@@ -123,7 +123,11 @@ export async function buildCommand(args: string[], io: CliIo): Promise<number> {
     }).output();
     if (!status.success) {
       io.stderr(
-        `deno compile failed (exit status ${status.code}): the entry is ${join(context.projectDir, command.at(-1)!)}\n`,
+        `deno compile failed (exit status ${status.code}); the entry is ${
+          join(context.projectDir, command.at(-1)!)
+        }. ` +
+          `Offline, deno compile cannot download its runtime: set DENORT_BIN to a denort binary, or pass --dry-run ` +
+          `and run the printed command where it can\n`,
       );
       return 1;
     }

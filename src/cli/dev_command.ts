@@ -15,7 +15,10 @@ import { fileURLToPath } from "node:url";
 import { openProject } from "../project/project.ts";
 import { watchProject } from "./_project_watcher.ts";
 import { checkServeFlags, DEFAULT_PORT, type ServeFlags } from "./serve_command.ts";
-import { type CliIo, styles } from "./terminal.ts";
+import { type CliIo, type Styles, styles } from "./terminal.ts";
+import { formatManifest, type Manifest } from "./routes_command.ts";
+import { envToken } from "../server/project_app.ts";
+import { startErrorServer } from "./_dev_error_server.ts";
 import { parseCommandArgs } from "./_command_args.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -29,9 +32,11 @@ export const DEV_HELP: string = `Usage:
 
 Serves the project like "flue serve", prints its routes, and restarts the server when a file in src/, agents/,
 workflows/, .agents/ (skills, roles), deno.json or AGENTS.md changes. Changes under .flue/ (the database, sandboxes)
-do not reload, except its agents/ and workflows/ folders. The server runs in a child process with --allow-all and the
-project's deno.json, so each reload loads every module afresh; a module that fails to load leaves "flue dev" waiting for
-the next change. Ctrl-C stops it.
+do not reload, except its agents/ and workflows/ folders, nor do editors' temporary files. The server runs in a child
+process with --allow-all and the project's deno.json, so each reload loads every module afresh. It serves the
+development UI at / (docs/dev_ui.md), prints one line per request, one line per reload naming the files changed, and
+the route table when it changed. While a module fails to load, the port stays open and answers with the error (a page
+for browsers, 503 project_not_loaded for clients) until the next change. Ctrl-C stops it.
 
 Options:
       --port <n>            port, 0 for any free one, kept across reloads (default ${DEFAULT_PORT})
@@ -81,11 +86,21 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   const changes = watchProject(project.dir, { debounceMs, signal: stop.signal });
   let port = flags.port;
+  let printedRoutes: string | undefined;
   try {
     while (!stop.signal.aborted) {
       const child = await startServer({ ...flags, project: project.dir, port }, io);
       const url = await child.listening;
-      if (url) port = Number(new URL(url).port);
+      if (url) {
+        port = Number(new URL(url).port);
+        // The route table only when it changed: a reload that only edits code keeps it on screen.
+        const routes = await readRoutes(url, style);
+        if (routes !== undefined && routes !== printedRoutes) {
+          if (printedRoutes === undefined) io.stdout(`${style.bold("Development UI:")} ${url}/\n`);
+          io.stdout(routes);
+          printedRoutes = routes;
+        }
+      }
       // Wait for a change, the end of `flue dev`, or the server's own exit (a module that failed to load).
       const next = changes.next();
       const outcome = await Promise.race([
@@ -99,7 +114,11 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
             style.red(`The server exited with status ${outcome.status.code}`)
           }: fix what it printed above; flue dev reloads on the next change\n`,
         );
+        // The port stays open and answers with the error, so a browser or client sees why instead of a refusal.
+        const errorServer = startErrorServer(flags.hostname, port, child.output());
+        if (errorServer) port = errorServer.addr.port;
         const batch = await next;
+        await errorServer?.shutdown();
         if (batch.done) break;
         io.stderr(`${style.cyan("Reloading:")} ${describeBatch(batch.value)}\n`);
         continue;
@@ -125,6 +144,8 @@ interface ServerChild {
   listening: Promise<string | undefined>;
   /** Settles when it exits. */
   status: Promise<Deno.CommandStatus>;
+  /** The end of what it wrote to standard error. */
+  output(): string;
   /** Sends SIGTERM, waits for the drain, and kills it if it takes too long. */
   stop(): Promise<void>;
 }
@@ -141,7 +162,8 @@ async function startServer(flags: ServeFlags, io: CliIo): Promise<ServerChild> {
     flags.project,
     "--grace-ms",
     String(graceMs),
-    "--routes",
+    "--ui",
+    "--log-requests",
     "--exit-on-stdin-close",
   ];
   const child = new Deno.Command(Deno.execPath(), {
@@ -150,8 +172,16 @@ async function startServer(flags: ServeFlags, io: CliIo): Promise<ServerChild> {
     // The pipe closes when this process ends, however it ends, and the server then shuts down.
     stdin: "piped",
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
+  // The child's errors are forwarded as they come and the tail is kept, for the error page of a broken project.
+  let errorTail = "";
+  const forwardedErrors = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      io.stderr(chunk);
+      errorTail = (errorTail + chunk).slice(-8000);
+    }
+  })();
   const listening = Promise.withResolvers<string | undefined>();
   // Forward the child's output line by line, noting its URL; the port of `--port 0` is then kept across reloads.
   const forwarded = (async () => {
@@ -171,13 +201,14 @@ async function startServer(flags: ServeFlags, io: CliIo): Promise<ServerChild> {
   })();
   const status = child.status.then(async (status) => {
     await child.stdin.close().catch(() => {});
-    await forwarded.catch(() => {});
+    await Promise.all([forwarded.catch(() => {}), forwardedErrors.catch(() => {})]);
     listening.resolve(undefined);
     return status;
   });
   return {
     listening: listening.promise,
     status,
+    output: () => errorTail,
     async stop() {
       try {
         child.kill("SIGTERM");
@@ -232,5 +263,21 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function readRoutes(url: string, style: Styles): Promise<string | undefined> {
+  const token = envToken();
+  try {
+    const response = await fetch(`${url}/agents`, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return formatManifest(await response.json() as Manifest, style);
+  } catch {
+    return undefined; // the server went away meanwhile; the next start prints them
   }
 }

@@ -98,6 +98,11 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   const dir = resolve(parsed.positionals[0] ?? ".");
   const force = parsed.values.force ?? false;
   const project = generateProject(dir);
+  if (project.config.links.includes(".")) {
+    throw new UsageError(
+      `"${dir}" is Flue's own checkout: create the project beside it, such as flue init ../my-agent`,
+    );
+  }
   const configPath = await findDenoConfig(dir) ?? join(dir, "deno.json");
   const configText = await readOptional(configPath);
   const merge = mergeDenoConfig(configText ?? "", project.config, {

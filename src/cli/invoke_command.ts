@@ -104,7 +104,10 @@ export async function invokeCommand(args: string[], io: CliIo): Promise<number> 
     return await runCommand(runArgs, io);
   }
 
-  const message = values.message === "-" ? await new Response(Deno.stdin.readable).text() : values.message;
+  // `echo hi | flue invoke ... --message -` sends "hi": the newline that ends the piped line is not part of it.
+  const message = values.message === "-"
+    ? (await new Response(Deno.stdin.readable).text()).replace(/\r?\n$/, "")
+    : values.message;
   if (message.trim() === "") {
     throw new UsageError(`--message is empty: pass the message, or "-" to read it from standard input`);
   }

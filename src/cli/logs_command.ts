@@ -17,14 +17,16 @@ import { clientForUrl, explainClientError } from "./_server_client.ts";
 import { type CliIo, styles } from "./terminal.ts";
 import { parseCommandArgs } from "./_command_args.ts";
 import { UsageError } from "./usage_error.ts";
+import { listRuns } from "./runs_command.ts";
 
-const FLAGS = ["--follow", "--json", "--types", "--url", "--project", "--poll-ms", "--help"];
+const FLAGS = ["--follow", "--last", "--workflow", "--json", "--types", "--url", "--project", "--poll-ms", "--help"];
 const PAGE = 500;
 const EVENT_TYPE = /^[a-z][a-z_]{0,63}$/;
 
 /** The help text of `flue logs`. */
 export const LOGS_HELP: string = `Usage:
   flue logs <runId> [--follow] [--json] [--types a,b] [--url <server>] [--project <dir>]
+  flue logs --last [--workflow <name>] [--follow] [...]
 
 Prints a workflow run's events, one line each: index, time, type, agent and what happened (consecutive text deltas
 of a turn joined into one line). Without --url it reads the project's store (.flue/flue.db by default), which holds the
@@ -32,6 +34,8 @@ runs of "flue run <workflow>" and of every server using that store, also while t
 
 Options:
   -f, --follow              keep printing new events until the run ends (run_end)
+      --last                the newest run instead of a run id ("flue runs" lists them)
+      --workflow <name>     with --last: the newest run of this workflow
       --json                print each event as one JSON object per line, unjoined
       --types <a,b>         only events of these types, such as log,tool_start,run_end
       --url <server>        read from a running server instead, such as http://127.0.0.1:2024 (token: FLUE_API_TOKEN)
@@ -50,6 +54,8 @@ Options:
 export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(args, {
     follow: { type: "boolean", short: "f" },
+    last: { type: "boolean" },
+    workflow: { type: "string" },
     json: { type: "boolean" },
     types: { type: "string" },
     url: { type: "string" },
@@ -62,14 +68,19 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(LOGS_HELP);
     return 0;
   }
-  if (positionals.length !== 1) {
+  if (values.workflow !== undefined && !values.last) {
+    throw new UsageError("--workflow goes with --last: flue logs --last --workflow <name>");
+  }
+  if (values.last && positionals.length > 0) {
+    throw new UsageError(`Give either a run id or --last, not both (got "${positionals[0]}")`);
+  }
+  if (!values.last && positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
-        ? `flue logs needs a run id, such as "flue logs workflow:summarize:run_..." (flue run <workflow> --json prints it)`
+        ? `flue logs needs a run id or --last: "flue runs" lists runs, and "flue run <workflow>" prints its id`
         : `flue logs takes one run id, got ${positionals.map((p) => `"${p}"`).join(" ")}`,
     );
   }
-  const runId = positionals[0];
   const types = parseTypes(values.types);
   const pollMs = parsePollMs(values["poll-ms"]);
   if (values.url !== undefined && values.project !== undefined) {
@@ -80,6 +91,7 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   const print = values.json ? (event: FlueEvent) => io.stdout(`${JSON.stringify(event)}\n`) : (event: FlueEvent) => {
     lines.push(event);
   };
+  const runId = values.last ? await newestRunId(values) : positionals[0];
   const source = values.url === undefined ? await storeSource(values.project ?? Deno.cwd()) : clientSource(values.url);
 
   const controller = new AbortController();
@@ -106,6 +118,20 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
     if (values.follow) Deno.removeSignalListener("SIGINT", onInterrupt);
     await source.close();
   }
+}
+
+async function newestRunId(values: { workflow?: string; url?: string; project?: string }): Promise<string> {
+  const [newest] = await listRuns({ workflow: values.workflow, limit: 1 }, values);
+  if (!newest) {
+    throw new NotFoundError(
+      "run",
+      values.workflow ?? "",
+      values.workflow === undefined
+        ? `No runs yet: start one with "flue run <workflow>"`
+        : `No runs of workflow "${values.workflow}" yet`,
+    );
+  }
+  return newest.runId;
 }
 
 /** Where a run's events come from. */

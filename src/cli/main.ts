@@ -9,6 +9,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { AbortError, PayloadValidationError } from "../errors.ts";
 import { type CliIo, processIo, styles } from "./terminal.ts";
 import { UsageError } from "./usage_error.ts";
+import { formatCliError, isDebugRequested } from "./error_report.ts";
 
 /** The top-level help text. */
 export const HELP: string = `flue ${denoJson.version}: agents and workflows for Deno
@@ -22,13 +23,15 @@ Usage:
   flue serve [--port 2024]              serve the project's agents and workflows over HTTP
   flue routes [--json]                  list the server's routes, agents and workflows
   flue invoke <agent> <id> --message m  prompt an agent instance (in process, or --url a server)
-  flue logs <runId> [--follow]          print a workflow run's events
+  flue logs <runId> [--follow]          print a workflow run's events (--last: the newest run's)
+  flue runs [--workflow w] [--status s] list workflow runs, newest first
+  flue check                            validate the project (configuration, modules, keys, skills) and exit
   flue build --target <target>          write deployment files (binary, docker, deno-deploy, fly, ...)
   flue deploy --target <target>         build, then deploy with the platform's own CLI
   flue help [command]                   show help
   flue --version                        print the version
 
-Run "flue <command> --help" for a command's options.
+Run "flue <command> --help" for a command's options; --debug (or FLUE_DEBUG=1) prints full stacks on errors.
 Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted.
 `;
 
@@ -107,6 +110,19 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; project?: true }>
       return { help: module.DEPLOY_HELP, run: module.deployCommand };
     },
   },
+  runs: {
+    load: async () => {
+      const module = await import("./runs_command.ts");
+      return { help: module.RUNS_HELP, run: module.runsCommand };
+    },
+  },
+  check: {
+    load: async () => {
+      const module = await import("./check_command.ts");
+      return { help: module.CHECK_HELP, run: module.checkCommand };
+    },
+    project: true,
+  },
 };
 
 /**
@@ -141,12 +157,14 @@ export async function runMain(args: string[]): Promise<number> {
  * @param io Where to write; the process's streams by default.
  * @returns The exit status.
  */
-export async function main(args: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(givenArgs: string[], io: CliIo = processIo()): Promise<number> {
   const style = styles(io.color);
+  const debug = isDebugRequested(givenArgs);
+  const args = givenArgs.filter((arg) => arg !== "--debug");
   const [command, ...rest] = args;
   try {
     if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-      const topic = command === "help" ? rest[0] : undefined;
+      const topic = command === "help" && rest[0] !== "--help" && rest[0] !== "-h" ? rest[0] : undefined;
       if (topic !== undefined && !COMMANDS[topic]) throw unknownCommand(topic);
       io.stdout(topic ? (await COMMANDS[topic].load()).help : HELP);
       return 0;
@@ -163,14 +181,8 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
       io.stderr(`${style.red("error:")} ${error.message}\n`);
       return 2;
     }
-    if (error instanceof AbortError) {
-      io.stderr(`${style.red("aborted:")} ${error.message}\n`);
-      return 130;
-    }
-    const name = error instanceof Error ? error.name : "Error";
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`${style.red(`${name}:`)} ${message}\n`);
-    return 1;
+    io.stderr(formatCliError(error, { style, debug, cwd: Deno.cwd() }));
+    return error instanceof AbortError ? 130 : 1;
   }
 }
 

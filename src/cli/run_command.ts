@@ -11,6 +11,7 @@ import type { FlueEvent } from "../events/event_types.ts";
 import { defaultAgentName, initProjectAgent, openProject } from "../project/project.ts";
 import { findModule, loadWorkflowModule } from "../project/discover.ts";
 import { createStore } from "../store/create_store.ts";
+import { assertProjectReady } from "../server/project_check.ts";
 import { type CliIo, describeActivity, styles } from "./terminal.ts";
 import { workflowEnvironment } from "./_workflow_env.ts";
 import { parseCommandArgs } from "./_command_args.ts";
@@ -101,6 +102,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--prompt is empty: pass the message, or "-" to read it from standard input`);
   }
   const project = await openProject(values.project ?? Deno.cwd());
+  await assertProjectReady(project, { model: values.model });
   const overrides: Partial<AgentOptions> = {};
   if (values.model !== undefined) overrides.model = values.model;
   if (values["allow-write"]) overrides.allowWrite = true;
@@ -177,6 +179,25 @@ async function runWorkflowCommand(
     stateDir: project.defaults.stateDir,
   });
   const style = styles(io.color);
+  // Streamed text goes to stderr; a line it leaves open is closed before anything else is printed.
+  let openLine = false;
+  const writeStreamed = (text: string) => {
+    if (text === "") return;
+    io.stderr(text);
+    openLine = !text.endsWith("\n");
+  };
+  const closeLine = () => {
+    if (openLine) io.stderr("\n");
+    openLine = false;
+  };
+  const showEvent = values.stream
+    ? (event: FlueEvent) => {
+      if (event.type !== "text_delta") closeLine();
+      printStreamEvent(event, io, style, writeStreamed);
+    }
+    : io.progress && !values.json
+    ? (event: FlueEvent) => printActivity(event, io, style)
+    : undefined;
   try {
     const { runId, result } = await runWorkflow(module, {
       name,
@@ -188,17 +209,22 @@ async function runWorkflowCommand(
       overrides,
       telemetry: project.defaults.telemetry,
       signal,
-      // A workflow's stdout is its JSON result alone; its agents' streamed text goes to stderr with the activity.
-      onEvent: values.stream
-        ? (event) => printStreamEvent(event, io, style, io.stderr)
-        : io.progress && !values.json
-        ? (event) => printActivity(event, io, style)
-        : undefined,
+      // A workflow's stdout is its JSON result alone; its agents' streamed text goes to stderr with the activity, and
+      // the run id goes there first in every mode, so "flue logs <runId>" can be run while it works.
+      onEvent: (event) => {
+        if (event.type === "run_start") {
+          io.stderr(`${style.dim(`run ${event.runId} started (flue logs ${event.runId})`)}\n`);
+          return;
+        }
+        showEvent?.(event);
+      },
     });
+    closeLine();
     if (values.json) io.stdout(`${JSON.stringify({ runId, result })}\n`);
     else io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } finally {
+    closeLine();
     await store.close();
   }
 }
@@ -251,6 +277,7 @@ export async function parsePayload(raw: string | undefined, projectDir: string):
   }
 }
 
+// The newline that ends a piped line is not part of the message.
 async function readStdin(): Promise<string> {
-  return await new Response(Deno.stdin.readable).text();
+  return (await new Response(Deno.stdin.readable).text()).replace(/\r?\n$/, "");
 }

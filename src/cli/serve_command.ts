@@ -5,15 +5,25 @@
  * @module
  */
 
-import { assertSafeToListen } from "../server/auth.ts";
+import { assertSafeToListen, assertValidToken } from "../server/auth.ts";
 import { envToken } from "../server/project_app.ts";
-import { serve } from "../server/serve.ts";
+import { type AnsweredRequest, serve } from "../server/serve.ts";
 import { formatManifest, readManifest } from "./routes_command.ts";
 import { type CliIo, styles } from "./terminal.ts";
 import { parseCommandArgs } from "./_command_args.ts";
 import { UsageError } from "./usage_error.ts";
 
-const FLAGS = ["--port", "--hostname", "--project", "--grace-ms", "--routes", "--exit-on-stdin-close", "--help"];
+const FLAGS = [
+  "--port",
+  "--hostname",
+  "--project",
+  "--grace-ms",
+  "--routes",
+  "--ui",
+  "--log-requests",
+  "--exit-on-stdin-close",
+  "--help",
+];
 
 /** The port `flue serve` and `flue dev` listen on by default. */
 export const DEFAULT_PORT = 2024;
@@ -32,12 +42,15 @@ Options:
       --project <dir>       project directory (default: current directory)
       --grace-ms <ms>       how long running work may take to finish on shutdown (default 10000)
       --routes              print the routes, agents and workflows after the URL
+      --ui                  serve the development UI at / (as "flue dev" does; docs/dev_ui.md)
+      --log-requests        print one line per request on stderr: method, path, status, milliseconds
       --exit-on-stdin-close shut down when standard input closes ("flue dev" uses it so its server never
                             outlives it, even when it is killed)
   -h, --help                show this help
 
 Environment:
-  FLUE_API_TOKEN            bearer token every route but /health requires (at least 16 characters)
+  FLUE_API_TOKEN            bearer token every route but /health requires (at least 16 characters; a shorter one is
+                            a usage error, exit 2)
 `;
 
 /** What `flue serve` and `flue dev` parse from the command line. */
@@ -66,6 +79,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     project: { type: "string" },
     "grace-ms": { type: "string" },
     routes: { type: "boolean" },
+    ui: { type: "boolean" },
+    "log-requests": { type: "boolean" },
     "exit-on-stdin-close": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, FLAGS);
@@ -89,6 +104,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       port: flags.port,
       graceMs: flags.graceMs,
       handleSignals: true,
+      ...(values.ui ? { ui: true } : {}),
+      ...(values["log-requests"] ? { onRequest: (request: AnsweredRequest) => logRequest(request, io) } : {}),
     });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
@@ -109,8 +126,10 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   let signals = 0;
   const onSignal = () => {
     signals++;
-    if (signals === 1) io.stderr(`${style.dim("Shutting down: letting running work finish…")}\n`);
-    else Deno.exit(130);
+    // Under "flue dev" (which passes --exit-on-stdin-close) a restart is routine: it says "Reloading" itself.
+    if (signals === 1 && !values["exit-on-stdin-close"]) {
+      io.stderr(`${style.dim("Shutting down: letting running work finish…")}\n`);
+    } else Deno.exit(130);
   };
   const listening: Deno.Signal[] = ["SIGTERM", "SIGINT"];
   for (const signal of listening) Deno.addSignalListener(signal, onSignal);
@@ -137,7 +156,9 @@ export function checkServeFlags(
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw new UsageError(`--hostname is empty: pass an address such as 127.0.0.1`);
   try {
-    assertSafeToListen(hostname, envToken());
+    const token = envToken();
+    if (token !== undefined) assertValidToken(token);
+    assertSafeToListen(hostname, token);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -154,6 +175,17 @@ function wholeNumber(raw: string | undefined, flag: string, fallback: number, mi
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function logRequest(request: AnsweredRequest, io: CliIo): void {
+  const style = styles(io.color);
+  const status = request.status >= 500
+    ? style.red(String(request.status))
+    : request.status >= 400
+    ? style.cyan(String(request.status))
+    : style.dim(String(request.status));
+  const duration = style.dim(`${Math.round(request.durationMs)} ms`);
+  io.stderr(`${style.dim(request.method.padEnd(6))} ${request.path} ${status} ${duration}\n`);
 }
 
 async function shutDownOnStdinClose(server: { shutdown(): Promise<void> }): Promise<void> {

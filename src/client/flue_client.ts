@@ -8,7 +8,8 @@
 import type { FlueEvent } from "../events/event_types.ts";
 import type { PromptResponse } from "../session/session_types.ts";
 import type { DispatchAttempt, DispatchError, DispatchStatus } from "../store/dispatch_queue.ts";
-import type { HistoryEntry, RunRecord } from "../store/store.ts";
+import type { HistoryEntry, RunRecord, RunStatus } from "../store/store.ts";
+import type { WorkflowPayload, WorkflowResult, WorkflowShape, WorkflowTypes } from "./workflow_types.ts";
 import type { ErrorEnvelope } from "../server/errors.ts";
 import { errorFromResponse, FlueClientError } from "./client_error.ts";
 import { readServerSentEvents } from "./_sse_reader.ts";
@@ -113,6 +114,26 @@ export interface RunEventsOptions {
   types?: readonly string[];
 }
 
+/** The query of {@linkcode FlueClient.listRuns}. */
+export interface ListRunsQuery {
+  /** Only runs of this workflow. */
+  workflow?: string;
+  /** Only runs in these states. */
+  status?: readonly RunStatus[];
+  /** At most this many (1 to 1000; 50 by default). */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** A page of {@linkcode FlueClient.listRuns}. */
+export interface RunsPage {
+  /** The runs, newest first. */
+  runs: RunRecord[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
 /** Options of {@linkcode FlueClient.followRun}. */
 export interface FollowRunOptions {
   /** Resume after this `eventIndex`; from the start when omitted. */
@@ -143,8 +164,21 @@ const RECONNECT_DELAY_MS = 250;
  * const { runId } = await client.startWorkflow("summarize", { text });
  * for await (const event of client.followRun(runId)) console.log(event.type);
  * ```
+ *
+ * @example Typed by the workflow modules: payloads are checked and results typed
+ * ```ts ignore
+ * import { FlueClient } from "flue";
+ * import type * as summarize from "./src/workflows/summarize.ts";
+ *
+ * const client = new FlueClient<{ summarize: typeof summarize }>({ baseUrl: "http://127.0.0.1:2024" });
+ * const { result } = await client.runWorkflow("summarize", { text: "..." });
+ * console.log(result.summary); // typed by summarize.run's return type
+ * ```
+ *
+ * @typeParam Workflows The workflow modules' types by name; `runWorkflow` and `startWorkflow` then take only those
+ * names, check the payload against each module's `payload` schema (or its `ctx.payload` type) and type the result.
  */
-export class FlueClient {
+export class FlueClient<Workflows extends WorkflowTypes = Record<string, WorkflowShape>> {
   readonly #base: URL;
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
@@ -391,6 +425,33 @@ export class FlueClient {
   }
 
   /**
+   * Lists an agent instance's stored sessions.
+   *
+   * @param agent The agent's name.
+   * @param id The instance id.
+   * @returns The session names, sorted.
+   */
+  async sessions(agent: string, id: string): Promise<string[]> {
+    const body = await this.#json<{ sessions: string[] }>("GET", `${agentPath(agent, id)}/sessions`);
+    return body.sessions;
+  }
+
+  /**
+   * Lists runs, newest first.
+   *
+   * @param query Filters, the page size, and the `nextCursor` of the previous page.
+   * @returns The page: runs and, when more follow, `nextCursor`.
+   */
+  listRuns(query: ListRunsQuery = {}): Promise<RunsPage> {
+    const params = new URLSearchParams();
+    if (query.workflow !== undefined) params.set("workflow", query.workflow);
+    if (query.status?.length) params.set("status", query.status.join(","));
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    if (query.cursor !== undefined) params.set("cursor", query.cursor);
+    return this.#json("GET", withQuery("runs", params));
+  }
+
+  /**
    * Starts a workflow run and returns at once.
    *
    * @param name The workflow.
@@ -398,7 +459,11 @@ export class FlueClient {
    * @param options The instance id.
    * @returns The run id.
    */
-  startWorkflow(name: string, payload?: unknown, options: { id?: string } = {}): Promise<{ runId: string }> {
+  startWorkflow<Name extends keyof Workflows & string>(
+    name: Name,
+    payload?: WorkflowPayload<Workflows[Name]>,
+    options: { id?: string } = {},
+  ): Promise<{ runId: string }> {
     return this.#json("POST", withQuery(workflowPath(name), idParams(options.id)), { body: payload });
   }
 
@@ -410,11 +475,11 @@ export class FlueClient {
    * @param options The instance id and a signal.
    * @returns The result and the run id.
    */
-  runWorkflow(
-    name: string,
-    payload?: unknown,
+  runWorkflow<Name extends keyof Workflows & string>(
+    name: Name,
+    payload?: WorkflowPayload<Workflows[Name]>,
     options: { id?: string; signal?: AbortSignal } = {},
-  ): Promise<{ result: unknown; runId: string }> {
+  ): Promise<{ result: WorkflowResult<Workflows[Name]>; runId: string }> {
     const params = idParams(options.id);
     params.set("wait", "result");
     return this.#json("POST", withQuery(workflowPath(name), params), { body: payload, signal: options.signal });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { didYouMean } from "./nearest_name.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { readDenoConfig } from "./deno_config.ts";
@@ -31,6 +32,7 @@ const configSchema = z.strictObject({
   allowedCommands: z.array(z.string().min(1)).optional(),
   allowCompoundCommands: z.boolean().optional(),
   allowNet: z.boolean().optional(),
+  allowInterpreters: z.boolean().optional(),
   unconfinedShell: z.boolean().optional(),
   code: z.boolean().optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
@@ -53,6 +55,12 @@ const configSchema = z.strictObject({
     heartbeatMs: z.int().min(100).max(3_600_000).optional(),
     maxInstances: z.int().min(1).max(100_000).optional(),
     idleMs: z.int().min(1000).max(86_400_000).optional(),
+    cors: z.strictObject({
+      origins: z.union([z.literal("*"), z.array(z.string().regex(/^https?:\/\/[^/\s]+$/)).min(1)]),
+      credentials: z.boolean().optional(),
+      maxAgeSeconds: z.int().min(0).max(86_400).optional(),
+    }).optional(),
+    ui: z.boolean().optional(),
     worker: z.union([
       z.literal(false),
       z.strictObject({
@@ -104,6 +112,10 @@ export interface FlueServerConfig {
   maxInstances?: number;
   /** How long an idle agent instance stays open, in milliseconds; 10 minutes by default. */
   idleMs?: number;
+  /** Browser origins allowed to call the server (CORS), applied before authentication; see `docs/server.md`. */
+  cors?: { origins: "*" | string[]; credentials?: boolean; maxAgeSeconds?: number };
+  /** Serve the development UI at `/` with `flue serve` too (`flue dev` always does); off by default. */
+  ui?: boolean;
   /** The dispatch worker's lease, concurrency and drain deadline, or `false` to run no worker in this server. */
   worker?: false | { leaseMs?: number; concurrency?: number; drainMs?: number };
 }
@@ -132,6 +144,8 @@ export interface FlueConfig {
   allowCompoundCommands?: boolean;
   /** Allow network for commands. */
   allowNet?: boolean;
+  /** Allow listed programs that interpret code (`sh`, `python3`, `node` ...). */
+  allowInterpreters?: boolean;
   /** Run commands without bubblewrap. */
   unconfinedShell?: boolean;
   /** Offer the model the permission-less `code` tool. */
@@ -191,14 +205,46 @@ export function parseConfig(
     if (issue.code === "unrecognized_keys") {
       const where = issue.path.length ? `"flue.${issue.path.join(".")}"` : `"flue"`;
       const known = issue.path.length === 0 ? `: known keys are ${CONFIG_KEYS.join(", ")}` : "";
+      const siblings = issue.path.length === 0 ? CONFIG_KEYS : knownKeysAt(issue.path);
       return `unknown key${issue.keys.length > 1 ? "s" : ""} ${
         issue.keys.map((key) => `"${key}"`).join(", ")
-      } in ${where}${known}`;
+      } in ${where}${didYouMean(issue.keys[0], siblings)}${known}`;
     }
     const variable = issue.path.length ? variables.get(String(issue.path[0])) : undefined;
+    if (issue.path.length === 1 && issue.path[0] === "store" && issue.code === "invalid_union") {
+      const given = (value as { store?: unknown }).store;
+      const kind = typeof given === "string" ? given : (given as { kind?: unknown } | null)?.kind;
+      const kinds = ["sqlite", "memory", "postgres", "kv"];
+      const unknown = typeof kind === "string" && !kinds.includes(kind);
+      return `${at}${variable ? ` (set by ${variable})` : ""}: ${
+        unknown ? `unknown store "${kind}"${didYouMean(kind, kinds)}` : "invalid store settings"
+      }: use one of ${kinds.join(", ")}, or { "kind", ... } with the keys docs/configuration.md lists`;
+    }
     return `${at}${variable ? ` (set by ${variable})` : ""}: ${issue.message}`;
   });
   throw new TypeError(`Invalid configuration in ${source}: ${problems.join("; ")}`);
+}
+
+// The keys a nested object of the configuration accepts, for suggestions.
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
+  let schema: unknown = configSchema;
+  for (const part of path) {
+    let shape = (schema as { shape?: Record<string, unknown> }).shape;
+    if (!shape) {
+      // An optional or union member: look for an object schema inside it.
+      const inner = (schema as { unwrap?: () => unknown }).unwrap?.() ??
+        (schema as { options?: unknown[] }).options?.find((option) => (option as { shape?: unknown }).shape);
+      shape = (inner as { shape?: Record<string, unknown> } | undefined)?.shape;
+    }
+    schema = shape?.[String(part)];
+    if (schema === undefined) return [];
+  }
+  const unwrapped = (schema as { unwrap?: () => unknown }).unwrap?.() ?? schema;
+  const shape = (unwrapped as { shape?: Record<string, unknown> }).shape ??
+    ((unwrapped as { options?: unknown[] }).options?.find((option) => (option as { shape?: unknown }).shape) as
+      | { shape?: Record<string, unknown> }
+      | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
 }
 
 /**

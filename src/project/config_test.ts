@@ -20,7 +20,18 @@ Deno.test("parseConfig() accepts every documented key", () => {
 });
 
 Deno.test("parseConfig() names an unknown key and lists the known ones", () => {
-  assert.throws(() => parseConfig({ modle: "test" }), /unknown key "modle" in "flue": known keys are model, /);
+  assert.throws(
+    () => parseConfig({ modle: "test" }),
+    /unknown key "modle" in "flue" \(did you mean "model"\?\): known keys are model, /,
+  );
+  assert.throws(
+    () => parseConfig({ store: "sqlit" }, "/p/deno.json"),
+    /\/p\/deno\.json: "flue\.store": unknown store "sqlit" \(did you mean "sqlite"\?\): use one of sqlite, memory/,
+  );
+  assert.throws(
+    () => parseConfig({ server: { bodyLimt: 2048 } }),
+    /unknown key "bodyLimt" in "flue.server" \(did you mean "bodyLimit"\?\)/,
+  );
 });
 
 Deno.test("parseConfig() says which key has the wrong type", () => {

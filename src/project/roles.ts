@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import { parseModelString } from "../model/model_string.ts";
 import { parseFrontMatter } from "./front_matter.ts";
+import { assertAgentsDirInsideProject } from "./_agents_dir.ts";
 
 /** A role declared in code, in the `roles` agent option; the key it is stored under is its name. */
 export interface RoleDefinition {
@@ -271,6 +272,7 @@ export function roleFromDefinition(name: string, definition: RoleDefinition): Ro
 }
 
 async function readRoleFiles(projectDir: string): Promise<Role[]> {
+  await assertAgentsDirInsideProject(projectDir, ROLES_DIR);
   const dir = join(projectDir, ROLES_DIR);
   const names: string[] = [];
   const links = new Set<string>();

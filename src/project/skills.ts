@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { parseFrontMatter } from "./front_matter.ts";
+import { assertAgentsDirInsideProject } from "./_agents_dir.ts";
 import type { RunnableSkill } from "../session/skill_call.ts";
 import { checkSkillFrontMatter, SKILL_NAME } from "./_skill_front_matter.ts";
 
@@ -114,6 +115,7 @@ export function parseSkill(text: string, file: string, expectedName: string, too
 
 /** Finds `<name>.md` files and `<name>/SKILL.md` directories; returns project-relative paths by skill name. */
 async function findSkillFiles(projectDir: string): Promise<Map<string, string>> {
+  await assertAgentsDirInsideProject(projectDir, SKILLS_DIR);
   const files = new Map<string, string>();
   const entries: Deno.DirEntry[] = [];
   try {

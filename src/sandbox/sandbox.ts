@@ -17,6 +17,11 @@ export interface SandboxPolicy {
   allowCompoundCommands: boolean;
   /** Allow commands to reach the network. */
   allowNet: boolean;
+  /**
+   * Allow listed programs that interpret code (`sh`, `python3`, `node`, `perl`, `vim`, `make`, awk programs that call
+   * `system()` ...). Such a program can run any program in the sandbox, so listing it is not enough. Off when absent.
+   */
+  allowInterpreters?: boolean;
 }
 
 /** The policy that denies everything. */
@@ -26,6 +31,7 @@ export const DENY_ALL_POLICY: Readonly<SandboxPolicy> = Object.freeze({
   allowedCommands: Object.freeze([]) as readonly string[],
   allowCompoundCommands: false,
   allowNet: false,
+  allowInterpreters: false,
 });
 
 /** Facts about one file or directory. */

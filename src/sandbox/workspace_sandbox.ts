@@ -84,6 +84,11 @@ export function validateSandboxContext(context: SandboxContext): Readonly<Sandbo
       throw new TypeError(`Policy option "${option}" must be true or false, got ${JSON.stringify(policy[option])}`);
     }
   }
+  if (policy.allowInterpreters !== undefined && typeof policy.allowInterpreters !== "boolean") {
+    throw new TypeError(
+      `Policy option "allowInterpreters" must be true or false, got ${JSON.stringify(policy.allowInterpreters)}`,
+    );
+  }
   if (!Array.isArray(policy.allowedCommands) || policy.allowedCommands.some((entry) => typeof entry !== "string")) {
     throw new TypeError(`Policy option "allowedCommands" must be a list of strings`);
   }

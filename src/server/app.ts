@@ -5,15 +5,17 @@
  */
 
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import type { AgentOptions } from "../agent/agent_options.ts";
 import { type AgentDeclaration, AgentPool } from "../agent/agent_pool.ts";
 import { DispatchWorker, type DispatchWorkerOptions } from "../agent/dispatch_worker.ts";
 import type { WorkflowModule } from "../agent/workflow.ts";
 import type { Store } from "../store/store.ts";
 import { Redactor } from "../telemetry/redactor.ts";
-import { addSignalListener, removeSignalListener } from "./_signals.ts";
+import { closeOnSignals } from "./_signals.ts";
 import { assertValidToken, authentication } from "./auth.ts";
 import { errorResponse, HttpError } from "./errors.ts";
+import { corsMiddleware, type CorsOptions } from "./cors.ts";
 import { bodySizeLimit, DEFAULT_BODY_LIMIT } from "./request_body.ts";
 import { methodsByPath, type RouteInfo, ROUTES } from "./route_table.ts";
 import { agentRoutes } from "./routes/agents.ts";
@@ -26,6 +28,7 @@ import { RunHub } from "./run_hub.ts";
 import type { ServerContext } from "./server_context.ts";
 import { SessionLocks } from "./session_locks.ts";
 import { WorkflowRunner } from "./workflow_runs.ts";
+import { UI_PUBLIC_PATHS, uiRoutes } from "./ui/ui_routes.ts";
 
 /** What a webhook mount receives: the server's store and agents, and a way to wake the dispatch worker. */
 export interface WebhookMountContext {
@@ -71,8 +74,8 @@ export interface CreateAppOptions {
   webhooks?: (context: WebhookMountContext) => MountableApp;
   /**
    * Run a dispatch worker in this app: it handles `/dispatch` inputs with the app's agents, wakes at each dispatch,
-   * and drains on `close()` and on SIGTERM (which also closes the app). `true`, or worker settings; off by default
-   * (`serve()` turns it on).
+   * and drains on `close()` and on SIGTERM or SIGINT (which also close the app; see `closeOnSignals`). `true`, or
+   * worker settings; off by default (`serve()` turns it on).
    */
   worker?: boolean | Omit<DispatchWorkerOptions, "store" | "agents">;
   /** Called when a dispatch is admitted or replayed (after the app's own worker, if any, is woken). */
@@ -82,6 +85,22 @@ export interface CreateAppOptions {
    * `POST /agents/<name>/<id>` with `{ "payload": {...} }`. `createProjectApp` fills it in.
    */
   legacyHandlers?: readonly string[];
+  /**
+   * Cross-origin access for browsers: the origins allowed (`"*"` for any) and whether credentials may be sent.
+   * Applied before authentication, so preflight (`OPTIONS`) requests are answered without a token. Off by default.
+   */
+  cors?: CorsOptions;
+  /**
+   * Serve the development UI at `/` (`flue dev` turns it on; `flue serve --ui`). Its pages and scripts need no token;
+   * the API calls they make do. Off by default.
+   */
+  ui?: boolean;
+  /**
+   * With a worker, close the app on SIGTERM and SIGINT, so `deno serve` (which stops its listener on those signals
+   * and waits for the event loop) exits within the grace period. `true` by default; `serve()` turns it off, as it
+   * handles the signals itself.
+   */
+  closeOnSignals?: boolean;
 }
 
 /** Options of {@linkcode FlueAppExtras.close}. */
@@ -113,6 +132,8 @@ export interface FlueAppExtras {
    * @param options The grace period.
    */
   close(options?: CloseAppOptions): Promise<void>;
+  /** `close()` with the default grace period, for `await using app = createApp(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -229,10 +250,14 @@ export function createApp(options: CreateAppOptions): FlueApp {
 
   const app = new Hono();
   app.onError((error, c) => errorResponse(c, error, ctx.redactor));
+  app.use("*", requestId());
+  if (options.cors) app.use("*", corsMiddleware(options.cors));
   app.notFound((c) => {
     throw new HttpError(404, "route_not_found", `No route for ${c.req.method} ${c.req.path}: GET /agents lists them`);
   });
-  app.use("*", authentication(options.token, options.webhooks ? ["/webhooks/"] : []));
+  const authenticate = authentication(options.token, options.webhooks ? ["/webhooks/"] : []);
+  const isPublicPage = publicPathMatcher(options.ui ? UI_PUBLIC_PATHS : []);
+  app.use("*", (c, next) => isPublicPage(c.req.path) ? next() : authenticate(c, next));
   app.use("*", async (c, next) => {
     if (c.req.method === "POST" || c.req.method === "PUT" || c.req.method === "PATCH") {
       return await bodySizeLimit(bodyLimit)(c, next);
@@ -245,6 +270,7 @@ export function createApp(options: CreateAppOptions): FlueApp {
   dispatchRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
+  if (options.ui) uiRoutes(app);
   if (options.webhooks) {
     const webhooks = options.webhooks({ store: options.store, agents, onDispatch: ctx.onDispatch });
     // A Hono sub-app joins this app's routing, so its errors get the same envelope; anything else is mounted.
@@ -278,18 +304,18 @@ export function createApp(options: CreateAppOptions): FlueApp {
       closing ??= close(positive(closeOptions.graceMs ?? 10_000, "graceMs"));
       return closing;
     },
+    // Read `close` at call time: `createProjectApp` wraps it to close its store as well.
+    [Symbol.asyncDispose]: () => (app as unknown as FlueAppExtras).close(),
   };
-  if (worker) {
-    worker.start();
-    // A worker keeps the process alive. `deno serve` stops its HTTP server on SIGTERM and then waits for the event
-    // loop, so the app drains and closes on SIGTERM too; otherwise the process would never exit.
-    // Read `close` at signal time: `createProjectApp` wraps it to close its store as well.
-    const onSigterm = () => void (app as unknown as FlueAppExtras).close();
-    if (addSignalListener("SIGTERM", onSigterm)) {
-      shutdown.signal.addEventListener("abort", () => removeSignalListener("SIGTERM", onSigterm), { once: true });
-    }
-  }
+  if (worker) worker.start();
+  if (worker && options.closeOnSignals !== false) closeOnSignals(app as unknown as FlueAppExtras, shutdown.signal);
   return Object.assign(app, extras) as FlueApp;
+}
+
+function publicPathMatcher(paths: readonly string[]): (path: string) => boolean {
+  const exact = new Set(paths.filter((path) => !path.endsWith("/*")));
+  const prefixes = paths.filter((path) => path.endsWith("/*")).map((path) => path.slice(0, -1));
+  return (path) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix));
 }
 
 function positive(value: number, name: string): number {

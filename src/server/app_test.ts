@@ -183,9 +183,16 @@ Deno.test("an unexpected error answers 500 with a generic message and no interna
     const response = await server.request("/agents/broken/a", { method: "POST", json: { message: "Hi" } });
     assert.equal(response.status, 500);
     const text = await response.text();
+    const requestId = response.headers.get("x-request-id");
+    assert.ok(requestId);
     assert.deepEqual(JSON.parse(text), {
-      error: { type: "internal_error", message: "The server failed to handle the request; its log has the details" },
+      error: {
+        type: "internal_error",
+        message: "The server failed to handle the request; its log has the details",
+        requestId,
+      },
     });
+    assert.ok(logged.some((line) => line.includes(`[request ${requestId}]`)), "logged with the request id");
     for (const leak of [secret, "/srv/internal", "password", "at "]) assert.ok(!text.includes(leak), leak);
     assert.ok(logged.some((line) => line.includes("[REDACTED:DB_PASSWORD]")), "logged, redacted");
     assert.ok(logged.every((line) => !line.includes(secret)));

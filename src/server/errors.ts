@@ -1,6 +1,7 @@
 /**
  * The server's one error envelope, `{ "error": { "type", "message", "details"? } }`, and the mapping from Flue's
- * errors to HTTP statuses. Unexpected errors become a generic 500: their text and stack stay in the server's log.
+ * errors to HTTP statuses. Unexpected errors become a generic 500: their text and stack stay in the server's log, which
+ * records every 5xx with the request id that the response carries (`X-Request-Id`, and `requestId` in the body).
  *
  * @module
  */
@@ -32,6 +33,8 @@ export interface ErrorBody {
   message: string;
   /** Structured facts, such as validation issues. */
   details?: unknown;
+  /** The request's id (also the `X-Request-Id` header), on 5xx answers: the server's log line names it. */
+  requestId?: string;
 }
 
 /** An error with its HTTP status and envelope type; thrown by handlers, turned into a response by the app. */
@@ -140,9 +143,46 @@ export function toHttpError(error: unknown): HttpError {
  */
 export function errorResponse(c: Context, error: unknown, redactor: Redactor): Response {
   const httpError = toHttpError(error);
-  // Only the unexpected is logged here: a workflow's own failure is recorded in its run.
-  if (httpError.type === "internal_error") logUnexpected(`${c.req.method} ${c.req.path}`, error, redactor);
-  return c.json(httpError.envelope, httpError.status, httpError.headers);
+  if (httpError.status < 500) return c.json(httpError.envelope, httpError.status, httpError.headers);
+  const requestId = (c.get("requestId") as string | undefined) ?? crypto.randomUUID();
+  logServerError(`${c.req.method} ${c.req.path}`, httpError, redactor, requestId);
+  const envelope = { error: { ...httpError.envelope.error, requestId } };
+  return c.json(envelope, httpError.status, { ...httpError.headers, "X-Request-Id": requestId });
+}
+
+/**
+ * Logs a 5xx answer for operators: status, type, request id, and the stack of what caused it (the workflow's or the
+ * handler's own error, with its causes), with secret values removed.
+ *
+ * @param where What was being handled, such as `POST /workflows/triage`.
+ * @param httpError The error answered.
+ * @param redactor Removes secret values.
+ * @param requestId The request's id.
+ */
+export function logServerError(where: string, httpError: HttpError, redactor: Redactor, requestId: string): void {
+  const cause = httpError.cause ?? httpError;
+  console.error(
+    `flue server: ${httpError.status} ${httpError.type} in ${where} [request ${requestId}]: ${
+      redactor.redactText(describeWithCauses(cause))
+    }`,
+  );
+}
+
+/**
+ * An error's stack (or name and message) followed by its cause chain.
+ *
+ * @param error Anything thrown.
+ * @returns The text, several lines.
+ */
+export function describeWithCauses(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+    const text = current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current);
+    lines.push(depth === 0 ? text : `caused by: ${text}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return lines.join("\n");
 }
 
 /**
@@ -153,8 +193,7 @@ export function errorResponse(c: Context, error: unknown, redactor: Redactor): R
  * @param redactor Removes secret values.
  */
 export function logUnexpected(where: string, error: unknown, redactor: Redactor): void {
-  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  console.error(`flue server: unexpected error in ${where}: ${redactor.redactText(text)}`);
+  console.error(`flue server: unexpected error in ${where}: ${redactor.redactText(describeWithCauses(error))}`);
 }
 
 /**

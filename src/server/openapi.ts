@@ -4,7 +4,9 @@
  * @module
  */
 
+import { z } from "zod";
 import denoJson from "../../deno.json" with { type: "json" };
+import type { WorkflowModule } from "../agent/workflow.ts";
 import type { RouteInfo } from "./route_table.ts";
 
 type Schema = Record<string, unknown>;
@@ -75,6 +77,20 @@ const OPERATIONS: Record<string, Operation> = {
     errors: { "400": "Bad parameter", "404": "Unknown agent" },
     query: [["session", "Session name (default)"], ["after", "Entries after this seq"], ["limit", "At most this many"]],
   },
+  "GET /agents/:name/:id/sessions": {
+    success: ["200", "{ agent, id, sessions: [name] }"],
+    errors: { "400": "Bad parameter", "404": "Unknown agent" },
+  },
+  "GET /runs": {
+    success: ["200", "{ runs, nextCursor? }: runs newest first; pass nextCursor as ?cursor= for the next page"],
+    errors: { "400": "Bad parameter" },
+    query: [
+      ["workflow", "Only runs of this workflow"],
+      ["status", "running, done, failed, aborted (comma-separated)"],
+      ["limit", "1 to 1000 (50)"],
+      ["cursor", "The nextCursor of the previous page"],
+    ],
+  },
   "GET /dispatches": {
     success: ["200", "{ dispatches }"],
     errors: { "400": "Bad parameter" },
@@ -130,9 +146,14 @@ const OPERATIONS: Record<string, Operation> = {
  * Builds the OpenAPI document.
  *
  * @param routes The routes to describe.
+ * @param workflows The served workflows: each gets its own `/workflows/<name>` path with its payload and result
+ * schemas (from the module's `payload` and `result` exports), under `components.schemas`.
  * @returns The document.
  */
-export function openApiDocument(routes: readonly RouteInfo[]): Record<string, unknown> {
+export function openApiDocument(
+  routes: readonly RouteInfo[],
+  workflows: ReadonlyMap<string, WorkflowModule> = new Map(),
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const openApiPath = route.path.replace(/:([A-Za-z]+)/g, "{$1}");
@@ -175,6 +196,13 @@ export function openApiDocument(routes: readonly RouteInfo[]): Record<string, un
       responses,
     };
   }
+  const workflowSchemas: Record<string, Schema> = {};
+  const generic = paths["/workflows/{name}"]?.post as Schema | undefined;
+  for (const [name, module] of [...workflows].sort(([left], [right]) => left < right ? -1 : 1)) {
+    const schemas = workflowPath(name, module, generic);
+    Object.assign(workflowSchemas, schemas.components);
+    paths[`/workflows/${name}`] = { post: schemas.operation };
+  }
   return {
     openapi: "3.1.0",
     info: { title: "Flue server", version: denoJson.version },
@@ -183,6 +211,7 @@ export function openApiDocument(routes: readonly RouteInfo[]): Record<string, un
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: {
+        ...workflowSchemas,
         Error: {
           type: "object",
           required: ["error"],
@@ -197,4 +226,67 @@ export function openApiDocument(routes: readonly RouteInfo[]): Record<string, un
       },
     },
   };
+}
+
+// A workflow's own path: the generic operation with its payload as the request body and its result in the 200 answer.
+function workflowPath(
+  name: string,
+  module: WorkflowModule,
+  generic: Schema | undefined,
+): { operation: Schema; components: Record<string, Schema> } {
+  const components: Record<string, Schema> = {};
+  const base = componentName(name);
+  const payload = jsonSchemaOf(module.payload, "input");
+  const result = jsonSchemaOf(module.result, "output");
+  if (payload) components[`${base}Payload`] = payload;
+  if (result) components[`${base}Result`] = result;
+  const resultRef = result ? { $ref: `#/components/schemas/${base}Result` } : {};
+  const responses = { ...(generic?.responses as Record<string, unknown> | undefined) };
+  responses["200"] = {
+    description: "With ?wait=result: the run's result and id",
+    content: {
+      "application/json": {
+        schema: { type: "object", required: ["result", "runId"], properties: { result: resultRef, runId: STRING } },
+      },
+    },
+  };
+  responses["202"] = {
+    description: "The run started: its id (also in X-Flue-Run-Id)",
+    content: { "application/json": { schema: { type: "object", required: ["runId"], properties: { runId: STRING } } } },
+  };
+  if (payload) responses["422"] = { description: "invalid_payload: the payload does not match its schema" };
+  const operation: Schema = {
+    ...generic,
+    operationId: `runWorkflow_${base}`,
+    summary: `Run the ${name} workflow`,
+    parameters: (generic?.parameters as Schema[] | undefined)?.filter((parameter) => parameter.in !== "path"),
+    requestBody: {
+      required: payload !== undefined,
+      content: {
+        "application/json": {
+          schema: payload ? { $ref: `#/components/schemas/${base}Payload` } : { description: "Any JSON value" },
+        },
+      },
+    },
+    responses,
+  };
+  return { operation, components };
+}
+
+const STRING = { type: "string" };
+
+function jsonSchemaOf(schema: unknown, io: "input" | "output"): Schema | undefined {
+  if (typeof schema !== "object" || schema === null || !("_zod" in schema)) return undefined;
+  try {
+    const json = z.toJSONSchema(schema as z.ZodType, { io, unrepresentable: "any" }) as Schema;
+    delete json.$schema; // OpenAPI 3.1 documents are JSON Schema 2020-12 already
+    return json;
+  } catch {
+    return { description: "A schema with no JSON form" };
+  }
+}
+
+function componentName(name: string): string {
+  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((part) => part[0].toUpperCase() + part.slice(1)).join("") ||
+    "Workflow";
 }

@@ -10,6 +10,7 @@ import { loadAgentOrHandler, loadWorkflowModule } from "../project/discover.ts";
 import { deprecationNote, isWebhookTriggered, legacyWorkflow } from "../project/legacy_handlers.ts";
 import type { FlueServerConfig } from "../project/config.ts";
 import { openProject } from "../project/project.ts";
+import { assertProjectReady } from "./project_check.ts";
 import { createStore } from "../store/create_store.ts";
 import type { Store } from "../store/store.ts";
 import { createApp, type CreateAppOptions, type FlueApp } from "./app.ts";
@@ -25,6 +26,11 @@ export interface ProjectAppOptions extends Omit<CreateAppOptions, "agents" | "wo
    * Default `local`: the configuration as it is. See `docs/deploy.md`.
    */
   platform?: Platform;
+  /**
+   * Check the project before serving it (modules load, model strings, provider keys, sandbox, skills and roles; see
+   * `flue check`), so a problem stops the start rather than the first request. `true` by default.
+   */
+  check?: boolean;
 }
 
 /**
@@ -45,6 +51,7 @@ export interface ProjectAppOptions extends Omit<CreateAppOptions, "agents" | "wo
  */
 export async function createProjectApp(dir: string, options: ProjectAppOptions = {}): Promise<FlueApp> {
   const project = await openProject(dir);
+  if (options.check !== false) await assertProjectReady(project);
   const agents: Record<string, CreatedAgent> = {};
   const workflows: Record<string, WorkflowModule> = {};
   for (const [name, path] of project.modules.workflows) workflows[name] = await loadWorkflowModule(path);
@@ -65,7 +72,7 @@ export async function createProjectApp(dir: string, options: ProjectAppOptions =
     }
   }
   const { store: configuredStore, ...defaults } = project.defaults;
-  const { platform, ...appOptions } = options;
+  const { platform, check: _check, ...appOptions } = options;
   const { store: storeSpec, sandbox } = platformChoices(platform, configuredStore, defaults.sandbox);
   if (sandbox !== undefined) defaults.sandbox = sandbox;
   const ownsStore = options.store === undefined;
@@ -77,6 +84,8 @@ export async function createProjectApp(dir: string, options: ProjectAppOptions =
     heartbeatMs: server.heartbeatMs,
     maxInstances: server.maxInstances,
     idleMs: server.idleMs,
+    cors: server.cors,
+    ui: server.ui,
     ...withoutUndefined(appOptions),
     worker: workerOption(options.worker, server.worker),
     token: options.token ?? envToken(),

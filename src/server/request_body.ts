@@ -6,6 +6,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { HttpError, invalidRequest, payloadTooLarge } from "./errors.ts";
 
 /** The default cap on request bodies and WebSocket messages: 1 MiB. */
@@ -34,7 +35,19 @@ export function bodySizeLimit(limit: number): MiddlewareHandler {
  * @returns The parsed value.
  */
 export async function readJsonBody(c: Context, required: boolean): Promise<unknown> {
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (error) {
+    if (error instanceof HttpError || error instanceof HTTPException) throw error;
+    // The client closed the connection before sending the bytes its Content-Length promised: its fault, not ours.
+    throw new HttpError(
+      400,
+      "incomplete_body",
+      "The request body ended before it was complete: send as many bytes as Content-Length says",
+      { cause: error },
+    );
+  }
   if (text.trim() === "") {
     if (required) throw invalidRequest("The request needs a JSON body");
     return undefined;

@@ -55,6 +55,7 @@ export const ROUTES: readonly RouteInfo[] = [
     summary: "Cancel what a session runs: { session? } -> { aborted }",
   },
   { method: "GET", path: "/agents/:name/:id/history", summary: "A session's stored entries: ?session=&after=&limit=" },
+  { method: "GET", path: "/agents/:name/:id/sessions", summary: "An agent instance's stored sessions" },
   { method: "GET", path: "/dispatches", summary: "List dispatches: ?status=dead&agent=&id=&session=&limit=" },
   { method: "GET", path: "/dispatches/:dispatchId", summary: "A dispatch's state and attempts" },
   { method: "POST", path: "/dispatches/:dispatchId/replay", summary: "Put a dead dispatch back in the queue" },
@@ -65,6 +66,7 @@ export const ROUTES: readonly RouteInfo[] = [
     sse: "accept",
   },
   { method: "GET", path: "/workflows/:name", summary: "WebSocket, protocol v1 (run, abort, ping)", websocket: true },
+  { method: "GET", path: "/runs", summary: "List runs, newest first: ?workflow=&status=&limit=&cursor=" },
   { method: "GET", path: "/runs/:id", summary: "A run's record" },
   { method: "GET", path: "/runs/:id/events", summary: "A run's stored events: ?after=&limit=&types=" },
   {

@@ -28,6 +28,20 @@ export interface ServeOptions extends ProjectAppOptions {
   graceMs?: number;
   /** Called once the server listens. */
   onListen?: (addr: Deno.NetAddr) => void;
+  /** Called after each request is answered (`flue dev` prints a line per request). */
+  onRequest?: (request: AnsweredRequest) => void;
+}
+
+/** A request as {@linkcode ServeOptions.onRequest} reports it. */
+export interface AnsweredRequest {
+  /** The method. */
+  method: string;
+  /** The path and query. */
+  path: string;
+  /** The response status. */
+  status: number;
+  /** Milliseconds until the response started (a stream goes on after it). */
+  durationMs: number;
 }
 
 /** A running server. */
@@ -45,6 +59,8 @@ export interface FlueServer {
    * Calling it again returns the same promise.
    */
   shutdown(): Promise<void>;
+  /** `shutdown()`, for `await using server = await serve(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -77,10 +93,16 @@ export async function serve(options: ServeOptions = {}): Promise<FlueServer> {
     handleSignals,
     graceMs: givenGraceMs,
     onListen,
+    onRequest,
     ...appOptions
   } = options;
   const app = givenApp ??
-    await createProjectApp(dir ?? Deno.cwd(), { ...appOptions, token, worker: appOptions.worker ?? true });
+    await createProjectApp(dir ?? Deno.cwd(), {
+      ...appOptions,
+      token,
+      worker: appOptions.worker ?? true,
+      closeOnSignals: false,
+    });
   const graceMs = givenGraceMs ?? 10_000;
   const listening = Promise.withResolvers<Deno.NetAddr>();
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -89,7 +111,7 @@ export async function serve(options: ServeOptions = {}): Promise<FlueServer> {
       hostname,
       port: port ?? 2024,
       onListen: (addr) => listening.resolve(addr),
-    }, app.fetch);
+    }, onRequest ? reportingRequests(app, onRequest) : app.fetch);
   } catch (error) {
     await app.close({ graceMs });
     throw error;
@@ -119,5 +141,24 @@ export async function serve(options: ServeOptions = {}): Promise<FlueServer> {
     app,
     finished: server.finished.then(() => stopping),
     shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+function reportingRequests(
+  app: FlueApp,
+  onRequest: (request: AnsweredRequest) => void,
+): Deno.ServeHandler<Deno.NetAddr> {
+  return async (request, info) => {
+    const started = performance.now();
+    const response = await app.fetch(request, info);
+    const url = new URL(request.url);
+    onRequest({
+      method: request.method,
+      path: `${url.pathname}${url.search}`,
+      status: response.status,
+      durationMs: performance.now() - started,
+    });
+    return response;
   };
 }

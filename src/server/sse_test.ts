@@ -100,7 +100,11 @@ Deno.test("a prompt that fails over SSE ends with a failed frame holding the err
     const last = frames.at(-1)!;
     assert.equal(last.event, "failed");
     assert.deepEqual(last.data, {
-      error: { type: "internal_error", message: "The server failed to handle the request; its log has the details" },
+      error: {
+        type: "internal_error",
+        message: "The server failed to handle the request; its log has the details",
+        requestId: response.headers.get("x-request-id"),
+      },
     });
     assert.ok(frames.some((frame) => frame.event === "error"), "the operation's own error event came first");
   } finally {

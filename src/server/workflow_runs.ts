@@ -50,6 +50,16 @@ export class WorkflowRunner {
   }
 
   /**
+   * A workflow's module.
+   *
+   * @param name The workflow's name.
+   * @returns The module, or `undefined` for an unknown name.
+   */
+  module(name: string): WorkflowModule | undefined {
+    return this.#options.workflows.get(name);
+  }
+
+  /**
    * The workflow names.
    *
    * @returns The names, sorted.

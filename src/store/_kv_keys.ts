@@ -64,6 +64,11 @@ export function runKey(runId: string): KvKey {
   return [ROOT, "run", runId];
 }
 
+/** The prefix of every run record. */
+export function runsPrefix(): KvKey {
+  return [ROOT, "run"];
+}
+
 /** A run's event log guard: every append to the run's events changes it. */
 export function runLogKey(runId: string): KvKey {
   return [ROOT, "run-log", runId];

@@ -14,7 +14,7 @@ import {
   normalizeRunRecord,
   unknownRunError,
 } from "./_store_input.ts";
-import { type KvKey, runEventKey, runKey, runLogKey } from "./_kv_keys.ts";
+import { type KvKey, runEventKey, runKey, runLogKey, runsPrefix } from "./_kv_keys.ts";
 import { deleteChunks, readJson, retryOnConflict, type StoredJson, WritePlan } from "./_kv_values.ts";
 import type { RunRecord } from "./store.ts";
 
@@ -70,6 +70,16 @@ export async function selectRun(kv: Deno.Kv, runId: string): Promise<RunRecord |
     const run = await readJson<RunRecord>(kv, entry.value);
     return run === undefined ? undefined : { done: run };
   });
+}
+
+/** Reads every run record. */
+export async function selectAllRuns(kv: Deno.Kv): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  for await (const entry of kv.list<StoredJson>({ prefix: runsPrefix() })) {
+    const run = await readJson<RunRecord>(kv, entry.value);
+    if (run !== undefined) runs.push(run);
+  }
+  return runs;
 }
 
 /** Stores a run's events in one commit, all or none; a repeated index rejects the whole batch. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { CheckedRunQuery } from "./_run_query.ts";
 import type { Sql } from "postgres";
 import type { FlueEvent } from "../events/event_types.ts";
 import type { CheckedRunEventQuery } from "./_store_input.ts";
@@ -160,6 +161,21 @@ export async function patchRun(
 export async function selectRun(sql: Sql, t: Tables, runId: string): Promise<RunRecord | undefined> {
   const [row] = await sql`SELECT * FROM ${t.runs} WHERE run_id = ${runId}`;
   return row === undefined ? undefined : toRunRecord(row);
+}
+
+/** Lists runs newest first, filtered and paged as `Store.listRuns` describes. */
+export async function selectRuns(sql: Sql, t: Tables, query: CheckedRunQuery): Promise<RunRecord[]> {
+  const workflow = query.workflow ?? null;
+  const status = query.status === undefined ? null : [...query.status];
+  const startedAt = query.before?.startedAt ?? null;
+  const runId = query.before?.runId ?? null;
+  const rows = await sql`
+    SELECT * FROM ${t.runs}
+    WHERE (${workflow}::text IS NULL OR workflow = ${workflow})
+      AND (${status}::text[] IS NULL OR status = ANY(${status}::text[]))
+      AND (${startedAt}::text IS NULL OR (started_at COLLATE "C", run_id) < (${startedAt}::text COLLATE "C", ${runId}::text))
+    ORDER BY started_at COLLATE "C" DESC, run_id DESC LIMIT ${query.limit}`;
+  return rows.map((row) => toRunRecord(row));
 }
 
 /** Inserts a run's events, all or none; a repeated index rejects the whole batch. */

@@ -45,6 +45,12 @@ export function prepareStatements(db: DatabaseSync) {
        ended_at = ? WHERE run_id = ?`,
     ),
     getRun: prepare("SELECT * FROM runs WHERE run_id = ?"),
+    listRuns: prepare(
+      `SELECT * FROM runs
+       WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR status IN (SELECT value FROM json_each(?2)))
+         AND (?3 IS NULL OR started_at < ?3 OR (started_at = ?3 AND run_id < ?4))
+       ORDER BY started_at DESC, run_id DESC LIMIT ?5`,
+    ),
     insertEvent: prepare(
       `INSERT INTO run_events (run_id, event_index, type, event) VALUES (?, ?, ?, ?)
        ON CONFLICT (run_id, event_index) DO NOTHING`,

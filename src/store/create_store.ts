@@ -73,6 +73,7 @@ const STORE_METHODS: readonly (keyof Store)[] = [
   "createRun",
   "updateRun",
   "getRun",
+  "listRuns",
   "appendRunEvents",
   "listRunEvents",
   "enqueueDispatch",

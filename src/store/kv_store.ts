@@ -19,7 +19,7 @@ import {
 import { describeDatabase, isUrlOrMemory, openKvDatabase } from "./_kv_database.ts";
 import { appendEntries, deleteEntries, listSessionKeys, loadEntries } from "./_kv_history.ts";
 import { assertNamesFit, assertSessionKeyFits, metaKey } from "./_kv_keys.ts";
-import { insertRun, insertRunEvents, patchRun, selectRun, selectRunEvents } from "./_kv_runs.ts";
+import { insertRun, insertRunEvents, patchRun, selectAllRuns, selectRun, selectRunEvents } from "./_kv_runs.ts";
 import {
   assertNewEntries,
   assertRunEvents,
@@ -32,6 +32,7 @@ import {
   closedStoreError,
   normalizeRunRecord,
 } from "./_store_input.ts";
+import { checkRunQuery, selectRunPage } from "./_run_query.ts";
 import type {
   ClaimOptions,
   DispatchError,
@@ -45,6 +46,7 @@ import type {
   LoadOptions,
   NewHistoryEntry,
   RunEventQuery,
+  RunQuery,
   RunRecord,
   SessionKey,
   Store,
@@ -197,6 +199,17 @@ export class KvStore implements Store {
   async getRun(runId: string): Promise<RunRecord | undefined> {
     this.#assertRunId(runId);
     return await selectRun(await this.#open(), runId);
+  }
+
+  /**
+   * Lists runs, newest first. The kv store reads every run record and filters them in memory.
+   *
+   * @param query Filters (workflow, status) and the page (`before`, `limit`).
+   * @returns The matching runs.
+   */
+  async listRuns(query?: RunQuery): Promise<RunRecord[]> {
+    const checked = checkRunQuery(query);
+    return selectRunPage(await selectAllRuns(await this.#open()), checked);
   }
 
   /**

@@ -23,6 +23,7 @@ import {
   unknownRunError,
 } from "./_store_input.ts";
 import { MemoryDispatchQueue } from "./_memory_dispatch_queue.ts";
+import { checkRunQuery, selectRunPage } from "./_run_query.ts";
 import type {
   ClaimOptions,
   DispatchError,
@@ -36,6 +37,7 @@ import type {
   LoadOptions,
   NewHistoryEntry,
   RunEventQuery,
+  RunQuery,
   RunRecord,
   SessionKey,
   Store,
@@ -203,6 +205,19 @@ export class MemoryStore implements Store {
       assertRunId(runId);
       const stored = this.#runs.get(runId);
       return stored ? structuredClone(stored.record) : undefined;
+    });
+  }
+
+  /**
+   * Lists runs, newest first.
+   *
+   * @param query Filters (workflow, status) and the page (`before`, `limit`).
+   * @returns The matching runs.
+   */
+  listRuns(query?: RunQuery): Promise<RunRecord[]> {
+    return this.#run(() => {
+      const checked = checkRunQuery(query);
+      return structuredClone(selectRunPage([...this.#runs.values()].map((stored) => stored.record), checked));
     });
   }
 

@@ -28,6 +28,7 @@ import {
   patchRun,
   selectRun,
   selectRunEvents,
+  selectRuns,
 } from "./_postgres_history.ts";
 import { migrate, tableNames, type Tables } from "./_postgres_schema.ts";
 import {
@@ -42,6 +43,7 @@ import {
   closedStoreError,
   normalizeRunRecord,
 } from "./_store_input.ts";
+import { checkRunQuery } from "./_run_query.ts";
 import type {
   ClaimOptions,
   DispatchError,
@@ -55,6 +57,7 @@ import type {
   LoadOptions,
   NewHistoryEntry,
   RunEventQuery,
+  RunQuery,
   RunRecord,
   SessionKey,
   Store,
@@ -223,6 +226,17 @@ export class PostgresStore implements Store {
   async getRun(runId: string): Promise<RunRecord | undefined> {
     assertRunId(runId);
     return await this.#run(`read run "${runId}"`, ({ sql, t }) => selectRun(sql, t, runId));
+  }
+
+  /**
+   * Lists runs, newest first.
+   *
+   * @param query Filters (workflow, status) and the page (`before`, `limit`).
+   * @returns The matching runs.
+   */
+  async listRuns(query?: RunQuery): Promise<RunRecord[]> {
+    const checked = checkRunQuery(query);
+    return await this.#run("list runs", ({ sql, t }) => selectRuns(sql, t, checked));
   }
 
   /**

@@ -35,6 +35,7 @@ import {
   toJson,
   unknownRunError,
 } from "./_store_input.ts";
+import { checkRunQuery } from "./_run_query.ts";
 import type {
   ClaimOptions,
   DispatchError,
@@ -48,6 +49,7 @@ import type {
   LoadOptions,
   NewHistoryEntry,
   RunEventQuery,
+  RunQuery,
   RunRecord,
   SessionKey,
   Store,
@@ -275,6 +277,26 @@ export class SqliteStore implements Store {
       assertRunId(runId);
       const row = this.#sql.getRun.get(runId);
       return row === undefined ? undefined : toRunRecord(row);
+    });
+  }
+
+  /**
+   * Lists runs, newest first.
+   *
+   * @param query Filters (workflow, status) and the page (`before`, `limit`).
+   * @returns The matching runs.
+   */
+  listRuns(query?: RunQuery): Promise<RunRecord[]> {
+    return this.#run(() => "list runs", () => {
+      const { workflow, status, before, limit } = checkRunQuery(query);
+      const rows = this.#sql.listRuns.all(
+        workflow ?? null,
+        status === undefined ? null : JSON.stringify(status),
+        before?.startedAt ?? null,
+        before?.runId ?? null,
+        limit,
+      );
+      return rows.map(toRunRecord);
     });
   }
 

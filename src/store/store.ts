@@ -86,6 +86,18 @@ export interface RunEventQuery {
   types?: readonly string[];
 }
 
+/** Filters and a page of {@linkcode Store.listRuns}. Runs come newest first (by `startedAt`, then `runId`). */
+export interface RunQuery {
+  /** Only runs of this workflow. */
+  workflow?: string;
+  /** Only runs in one of these states. */
+  status?: readonly RunStatus[];
+  /** Only runs listed after this one in the order above: the last run of the previous page. */
+  before?: { startedAt: string; runId: string };
+  /** At most this many runs; 100 by default. */
+  limit?: number;
+}
+
 /** Where sessions, runs and dispatched inputs are kept. */
 export interface Store extends DispatchQueue {
   /** The implementation's name, such as `sqlite`. */
@@ -140,6 +152,13 @@ export interface Store extends DispatchQueue {
    * @returns The run, or `undefined` when there is none.
    */
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /**
+   * Lists runs, newest first.
+   *
+   * @param query Filters (workflow, status) and the page (`before`, `limit`).
+   * @returns The matching runs.
+   */
+  listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /**
    * Appends events to a run's log, keeping their `eventIndex`.
    *

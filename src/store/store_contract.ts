@@ -287,6 +287,28 @@ export function defineStoreContractTests(name: string, makeStore: () => Promise<
     assert.deepEqual(await store.getRun("run-1"), run("run-1"));
   });
 
+  test("listRuns() lists newest first, filters by workflow and status, and pages with before", async (store) => {
+    const runs: RunRecord[] = [
+      { ...run("r-a"), startedAt: "2026-01-02T03:04:01.000Z" },
+      { ...run("r-b"), workflow: "triage", startedAt: "2026-01-02T03:04:02.000Z", status: "done" },
+      { ...run("r-c"), startedAt: "2026-01-02T03:04:03.000Z", status: "failed" },
+      { ...run("r-d"), startedAt: "2026-01-02T03:04:03.000Z" },
+    ];
+    for (const record of runs) await store.createRun(record);
+    const ids = (list: RunRecord[]) => list.map((record) => record.runId);
+    assert.deepEqual(ids(await store.listRuns()), ["r-d", "r-c", "r-b", "r-a"]);
+    assert.deepEqual(ids(await store.listRuns({ workflow: "summarize" })), ["r-d", "r-c", "r-a"]);
+    assert.deepEqual(ids(await store.listRuns({ status: ["done", "failed"] })), ["r-c", "r-b"]);
+    const first = await store.listRuns({ limit: 2 });
+    assert.deepEqual(ids(first), ["r-d", "r-c"]);
+    const last = first.at(-1)!;
+    const next = await store.listRuns({ limit: 2, before: { startedAt: last.startedAt, runId: last.runId } });
+    assert.deepEqual(ids(next), ["r-b", "r-a"]);
+    assert.deepEqual(next[0].payload, runs[1].payload);
+    assert.deepEqual(await store.listRuns({ workflow: "missing" }), []);
+    await assert.rejects(store.listRuns({ status: ["sleeping" as "done"] }), TypeError);
+  });
+
   test("run events are listed in order with after, limit and types", async (store) => {
     await store.createRun(run("run-1"));
     await store.createRun(run("run-2"));

@@ -40,3 +40,17 @@ Deno.test("DeltaRedactor releases held text before any other event, and passes e
   const payload: EventPayload = { type: "text_delta", turnId: "t", text: "anything" };
   assert.equal(open.redact(payload)[0], payload);
 });
+
+Deno.test("DeltaRedactor holds back the start of a secret's base64 form split across pieces", () => {
+  const secret = "sk-live-4f8a2c9e71b3d605";
+  const encoded = btoa(secret);
+  const deltas = new DeltaRedactor(new Redactor({ KEY: secret }));
+  const pieces = [
+    ...deltas.redact({ type: "text_delta", turnId: "t", text: `token: ${encoded.slice(0, 10)}` }),
+    ...deltas.redact({ type: "text_delta", turnId: "t", text: `${encoded.slice(10)} done` }),
+    ...deltas.flush(),
+  ];
+  const texts = pieces.map((piece) => "text" in piece ? piece.text : "");
+  assert.equal(texts.join(""), "token: [REDACTED:KEY] done");
+  assert.ok(texts.every((text) => !text.includes(encoded.slice(0, 10))), JSON.stringify(texts));
+});

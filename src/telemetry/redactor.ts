@@ -8,7 +8,53 @@
 /** Secret values shorter than this are not redacted: they would match ordinary text everywhere. */
 const MIN_SECRET_LENGTH = 4;
 
-/** Replaces secret values with `[REDACTED:NAME]`. */
+/** Encoded forms shorter than this are not redacted: a few base64 or hex characters occur in ordinary text. */
+const MIN_ENCODED_LENGTH = 8;
+
+/**
+ * The encoded forms of a secret a command or a model could print: base64 and base64url (at each of the three byte
+ * offsets the secret can have inside a longer encoded text, keeping only the characters the secret alone decides),
+ * hex in both cases, and percent-encoding.
+ *
+ * @param value The secret.
+ * @returns The forms that differ from the value and are long enough to match safely.
+ */
+export function encodedSecretForms(value: string): string[] {
+  const bytes = new TextEncoder().encode(value);
+  const forms = new Set<string>();
+  const addBase64 = (text: string) => {
+    forms.add(text);
+    forms.add(text.replaceAll("+", "-").replaceAll("/", "_"));
+  };
+  const whole = toBase64(bytes);
+  addBase64(whole);
+  addBase64(whole.replace(/=+$/, ""));
+  for (let offset = 0; offset < 3; offset++) {
+    const shifted = new Uint8Array(offset + bytes.length);
+    shifted.set(bytes, offset);
+    // Characters before `start` mix in bits of the bytes before the secret; those from `end` on, bits after it.
+    const start = Math.ceil((offset * 8) / 6);
+    const end = Math.floor(((offset + bytes.length) * 8) / 6);
+    addBase64(toBase64(shifted).slice(start, end));
+  }
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  forms.add(hex);
+  forms.add(hex.toUpperCase());
+  const percent = encodeURIComponent(value);
+  forms.add(percent);
+  forms.add(percent.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
+  forms.add(percent.replaceAll("%20", "+"));
+  forms.delete(value);
+  return [...forms].filter((form) => form.length >= MIN_ENCODED_LENGTH);
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** Replaces secret values, and their base64, base64url, hex and percent-encoded forms, with `[REDACTED:NAME]`. */
 export class Redactor {
   readonly #secrets: [name: string, value: string][];
 
@@ -20,6 +66,10 @@ export class Redactor {
       .filter((entry): entry is [string, string] =>
         typeof entry[1] === "string" && entry[1].length >= MIN_SECRET_LENGTH
       )
+      .flatMap(([name, value]): [string, string][] => [
+        [name, value],
+        ...encodedSecretForms(value).map((form): [string, string] => [name, form]),
+      ])
       // Longer values first, so a secret that contains another is replaced whole.
       .sort((a, b) => b[1].length - a[1].length);
   }

@@ -138,12 +138,16 @@ Deno.test("bubblewrapArgs() sets only the fixed environment, git hardening and t
   const names = Object.keys(env).filter((name) => !/^GIT_CONFIG_(KEY|VALUE)_\d+$/.test(name)).sort();
   assert.deepEqual(names, [
     "API_TOKEN",
+    "BASH_FUNC_git%%",
+    "BASH_FUNC_sed%%",
+    "BASH_FUNC_tar%%",
     "GIT_CONFIG_COUNT",
     "GIT_CONFIG_GLOBAL",
     "GIT_CONFIG_NOSYSTEM",
     "GIT_TERMINAL_PROMPT",
     "HOME",
     "LANG",
+    "LESSSECURE",
     "PATH",
   ]);
   assert.equal(envOf(build()).LANG, "C.UTF-8");

@@ -150,6 +150,9 @@ confinedTest(
       const env = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
       const names = Object.keys(env).filter((name) => !/^GIT_CONFIG_(KEY|VALUE)_\d+$/.test(name)).sort();
       assert.deepEqual(names, [
+        "BASH_FUNC_git%%",
+        "BASH_FUNC_sed%%",
+        "BASH_FUNC_tar%%",
         "FLUE_GRANTED",
         "GIT_CONFIG_COUNT",
         "GIT_CONFIG_GLOBAL",
@@ -157,6 +160,7 @@ confinedTest(
         "GIT_TERMINAL_PROMPT",
         "HOME",
         "LANG",
+        "LESSSECURE",
         "PATH",
         "PWD",
       ]);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { RunnerForm } from "../commands/_command_runners.ts";
+
 /**
  * git 2.39's built-in commands minus those that run configurable or given programs (`difftool`, `mergetool`, `help`,
  * `hook`, `for-each-repo`, `maintenance`, `merge-index`, `imap-send`, `instaweb`, `send-email`, the transport
@@ -54,6 +56,9 @@ const PROGRAM_OPTIONS: ReadonlyArray<readonly [option: string, form: string, rea
   ["--config-env", "git --config-env", "sets config that can run programs"],
   ["--exec-path", "git --exec-path", "runs git commands from another directory"],
   ["--help", "git help", "runs a viewer from the repository's config"],
+  ["--recurse-submodules", "git --recurse-submodules", "runs git in submodules, whose own config can run programs"],
+  ["--ignore-submodules", "git --ignore-submodules", "lets git run in submodules, whose own config can run programs"],
+  ["--template", "git --template", "copies in config that can run programs"],
 ];
 
 /**
@@ -78,23 +83,28 @@ export function gitSubcommandIndex(argv: readonly string[]): number | undefined 
  * @param argv The command, program first.
  * @returns The form found, such as `git -c`, and why it is refused; undefined when there is none.
  */
-export function findGitRunnerForm(argv: readonly string[]): { form: string; reason: string } | undefined {
+export function findGitRunnerForm(argv: readonly string[]): RunnerForm | undefined {
   const subcommandIndex = gitSubcommandIndex(argv);
   const globalEnd = subcommandIndex ?? argv.length;
   for (let index = 1; index < globalEnd; index++) {
     const arg = argv[index];
-    if (/^-c/.test(arg)) return { form: "git -c", reason: "sets config that can run programs" };
-    if (arg === "-h") return { form: "git help", reason: "runs a viewer from the repository's config" };
+    if (/^-c/.test(arg)) return { kind: "runner", form: "git -c", reason: "sets config that can run programs" };
+    if (arg === "-h") return { kind: "runner", form: "git help", reason: "runs a viewer from the repository's config" };
     const found = findProgramOption(arg);
     if (found !== undefined) return found;
     if (VALUE_OPTIONS.has(arg)) index++;
   }
-  if (argv.some((arg) => arg.includes("ext::"))) return { form: "git ext::", reason: "ext:: URLs run programs" };
+  if (argv.some((arg) => arg.includes("ext::"))) {
+    return { kind: "runner", form: "git ext::", reason: "ext:: URLs run programs" };
+  }
   if (subcommandIndex === undefined) return undefined;
   const subcommand = argv[subcommandIndex];
-  if (subcommand === "help") return { form: "git help", reason: "runs a viewer from the repository's config" };
+  if (subcommand === "help") {
+    return { kind: "runner", form: "git help", reason: "runs a viewer from the repository's config" };
+  }
   if (!GIT_BUILTIN_COMMANDS.has(subcommand)) {
     return {
+      kind: "runner",
       form: `git ${subcommand}`,
       reason: "is not a built-in git command; aliases and external git commands could run anything",
     };
@@ -106,18 +116,35 @@ export function findGitRunnerForm(argv: readonly string[]): { form: string; reas
     if (found !== undefined) return found;
     const isShortCluster = /^-[^-]/.test(arg);
     if (isShortCluster && (subcommand === "clone" || subcommand === "ls-remote") && /[uc]/.test(arg)) {
-      return { form: arg.includes("u") ? "git -u" : "git -c", reason: "names a program or config for git to run" };
+      return {
+        kind: "runner",
+        form: arg.includes("u") ? "git -u" : "git -c",
+        reason: "names a program or config for git to run",
+      };
     }
     if (isShortCluster && subcommand === "rebase" && arg.includes("x")) {
-      return { form: "git rebase --exec", reason: "runs the given command after each commit" };
+      return { kind: "runner", form: "git rebase --exec", reason: "runs the given command after each commit" };
+    }
+    if (subcommand === "clone" && arg.startsWith("--recurs")) {
+      return {
+        kind: "runner",
+        form: "git --recurse-submodules",
+        reason: "runs git in submodules, whose own config can run programs",
+      };
     }
     if (isShortCluster && subcommand === "grep" && arg.includes("O")) {
-      return { form: "git grep -O", reason: "runs the given pager" };
+      return { kind: "runner", form: "git grep -O", reason: "runs the given pager" };
     }
   }
-  if (subcommand === "bisect" && args[0] === "run") return { form: "git bisect run", reason: "runs the given command" };
-  if (subcommand === "submodule" && args.includes("foreach")) {
-    return { form: "git submodule foreach", reason: "runs the given command in each submodule" };
+  if (subcommand === "bisect" && args[0] === "run") {
+    return { kind: "runner", form: "git bisect run", reason: "runs the given command" };
+  }
+  if (subcommand === "submodule") {
+    return {
+      kind: "runner",
+      form: "git submodule",
+      reason: "runs git in submodules, whose own config can run programs",
+    };
   }
   return undefined;
 }
@@ -125,9 +152,9 @@ export function findGitRunnerForm(argv: readonly string[]): { form: string; reas
 /** Real options that happen to be prefixes of a program option; git matches them exactly. */
 const EXACT_OPTIONS = new Set(["--text"]);
 
-function findProgramOption(arg: string): { form: string; reason: string } | undefined {
+function findProgramOption(arg: string): RunnerForm | undefined {
   const name = arg.split("=")[0];
   if (!name.startsWith("--") || name.length < 3 || EXACT_OPTIONS.has(name)) return undefined;
   const found = PROGRAM_OPTIONS.find(([option]) => option.startsWith(name));
-  return found === undefined ? undefined : { form: found[1], reason: found[2] };
+  return found === undefined ? undefined : { kind: "runner", form: found[1], reason: found[2] };
 }

@@ -42,8 +42,9 @@ const MAX_LISTED_ENTRIES = 8;
  * be checked (`$(`, backticks, `eval`, `source`, `.`) are refused. `allowedCommands` entries match the program, or the
  * program and the first words after it (`"git status"` allows `git status --short`; for git, the subcommand after
  * global options). Programs given as paths need the exact path listed. Programs that run other programs (`env`,
- * `xargs`, `find -exec`, `git -c`, `python -c` ...) need that exact form listed. git subcommands must be built in,
- * because aliases and external `git-*` commands could run anything.
+ * `xargs`, `find -exec`, `git -c`, `sort --compress-program` ...) need that exact form listed. Interpreters (`sh`,
+ * `python3`, `node`, `vim`, `make`, an awk program calling `system()` ...) also need `allowInterpreters`. git
+ * subcommands must be built in, because aliases and external `git-*` commands could run anything.
  *
  * @example Planning commands
  * ```ts
@@ -65,7 +66,8 @@ const MAX_LISTED_ENTRIES = 8;
  * @param command The command string.
  * @param policy The policy in force.
  * @returns How to run it.
- * @throws {PolicyDeniedError} When the policy does not allow it; `option` names the setting involved.
+ * @throws {PolicyDeniedError} When the policy does not allow it; `option` names the setting that would allow it
+ *   (`allowShell`, `allowedCommands`, `allowCompoundCommands` or `allowInterpreters`).
  * @throws {SyntaxError} On unterminated quotes and NUL bytes.
  * @throws {RangeError} When the command is longer than {@linkcode MAX_COMMAND_BYTES}.
  * @throws {TypeError} On an empty command or a malformed `allowedCommands` entry.
@@ -183,7 +185,15 @@ function checkCommand(args: readonly Argument[], policy: Readonly<SandboxPolicy>
     );
   }
   const runner = findRunnerForm(argv);
-  if (runner !== undefined && !entries.some((entry) => entry.text === runner.form)) {
+  if (runner?.kind === "interpreter" && policy.allowInterpreters !== true) {
+    throw new PolicyDeniedError(
+      `"${runner.form}"`,
+      "allowInterpreters",
+      `"${runner.form}" ${runner.reason}, which can run any program in the sandbox, so it is refused even when ` +
+        `"${programName(program.value)}" is in "allowedCommands"; set "allowInterpreters" to allow interpreters`,
+    );
+  }
+  if (runner?.kind === "runner" && !entries.some((entry) => entry.text === runner.form)) {
     throw new PolicyDeniedError(
       `"${runner.form}"`,
       "allowedCommands",

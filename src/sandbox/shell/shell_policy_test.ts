@@ -47,7 +47,7 @@ Deno.test("planCommand() denies a program that is not listed and says what to ad
 });
 
 Deno.test("planCommand() matches an entry with a subcommand only for that subcommand", () => {
-  const rules = policy(["git status", "npm test"]);
+  const rules = policy(["git status", "npm test"], { allowInterpreters: true });
   assert.equal(planCommand("git status --short", rules).kind, "argv");
   assert.equal(planCommand("git -C sub status", rules).kind, "argv");
   assert.equal(planCommand("npm test -- --watch=false", rules).kind, "argv");
@@ -153,10 +153,6 @@ Deno.test("planCommand() refuses arguments known only at run time for programs w
 
 const RUNNERS = [
   "env rm -rf .",
-  "sh -c 'rm -rf .'",
-  "bash script.sh",
-  "zsh -c x",
-  "dash -c x",
   "xargs rm",
   "nice rm x",
   "nohup rm x",
@@ -166,7 +162,8 @@ const RUNNERS = [
   "su -c x",
   "doas rm x",
   "chroot / rm x",
-  "busybox rm x",
+  "socat - EXEC:id",
+  "valgrind rm x",
 ];
 
 for (const command of RUNNERS) {
@@ -178,6 +175,60 @@ for (const command of RUNNERS) {
     assert.match(error.message, new RegExp(`"${program}" runs other programs`));
   });
 }
+
+/** Interpreters, each listed, and the form the refusal names. */
+const INTERPRETERS: Array<[command: string, allowed: string, form: string]> = [
+  ["sh -c 'rm -rf .'", "sh", "sh"],
+  ["bash script.sh", "bash", "bash"],
+  ["zsh -c x", "zsh", "zsh"],
+  ["dash -c x", "dash", "dash"],
+  ["busybox rm x", "busybox", "busybox"],
+  ["python -c 'import os'", "python", "python"],
+  ["python3 script.py", "python3", "python3"],
+  ["node -e 'process.exit()'", "node", "node"],
+  ["node build.js", "node", "node"],
+  ["deno eval 'Deno.exit()'", "deno", "deno eval"],
+  ["deno run main.ts", "deno", "deno run"],
+  ["deno main.ts", "deno", "deno run"],
+  ["deno task build", "deno", "deno task"],
+  ["perl -e 'system(1)'", "perl", "perl"],
+  ["ruby -e 'exit'", "ruby", "ruby"],
+  ["php -r 'exit;'", "php", "php"],
+  ["lua -e 'os.execute()'", "lua", "lua"],
+  ["vim -c '!id' -c q", "vim", "vim"],
+  ["ex -c '!id'", "ex", "ex"],
+  ["vi -c '!id'", "vi", "vi"],
+  ["make -f Makefile", "make", "make"],
+  ["gdb -batch -ex '!id'", "gdb", "gdb"],
+  ["emacs --batch --eval '(shell-command \"id\")'", "emacs", "emacs"],
+  ["m4 in.m4", "m4", "m4"],
+  ["ed -s file", "ed", "ed"],
+  ["sqlite3 db .shell", "sqlite3", "sqlite3"],
+  ["npm test", "npm test", "npm"],
+  ["cargo build", "cargo", "cargo"],
+  ["gcc -wrapper sh,-c,id x.c", "gcc", "gcc"],
+  ["psql -c '\\! id'", "psql", "psql"],
+  [`awk 'BEGIN { system("id") }'`, "awk", "awk system()"],
+  [`gawk '{ print | "sh" }'`, "gawk", "gawk system()"],
+  [`gawk 'BEGIN { f = "sys" "tem"; @f("id") }'`, "gawk", "gawk system()"],
+  ["awk -f prog.awk", "awk", "awk -f"],
+  ["mawk -W exec prog.awk", "mawk", "mawk -W"],
+];
+
+for (const [command, allowed, form] of INTERPRETERS) {
+  Deno.test(`planCommand() refuses the interpreter in ${JSON.stringify(command)} without allowInterpreters`, () => {
+    const error = denial(command, policy([allowed]));
+    assert.equal(error.option, "allowInterpreters");
+    assert.match(error.message, /set "allowInterpreters" to allow interpreters$/);
+    assert.ok(error.message.startsWith(`"${form}" `), error.message);
+    assert.equal(planCommand(command, policy([allowed], { allowInterpreters: true })).kind, "argv");
+  });
+}
+
+Deno.test("planCommand() still needs an interpreter listed when allowInterpreters is on", () => {
+  const error = denial("python3 -c 1", policy(["git"], { allowInterpreters: true }));
+  assert.equal(error.option, "allowedCommands");
+});
 
 const RUNNER_FORMS: Array<[command: string, allowed: string, form: string]> = [
   ["find . -exec rm {} ';'", "find", "find -exec"],
@@ -196,27 +247,36 @@ const RUNNER_FORMS: Array<[command: string, allowed: string, form: string]> = [
   ["git diff --ext-diff", "git", "git --ext-diff"],
   ["git rebase -x make HEAD~2", "git", "git rebase --exec"],
   ["git bisect run make", "git", "git bisect run"],
-  ["git submodule foreach make", "git", "git submodule foreach"],
+  ["git submodule foreach make", "git", "git submodule"],
+  ["git submodule update", "git", "git submodule"],
+  ["git status --ignore-submodules=none", "git", "git --ignore-submodules"],
+  ["git checkout --recurse-submodules main", "git", "git --recurse-submodules"],
+  ["git clone --recursive https://example.com/r", "git", "git --recurse-submodules"],
+  ["git clone --template=tpl https://example.com/r", "git", "git --template"],
   ["git grep -Osh x", "git", "git grep -O"],
   ["git help status", "git", "git help"],
-  ["python -c 'import os'", "python", "python -c"],
-  ["python3 -Ic 'import os'", "python3", "python3 -c"],
-  ["node -e 'process.exit()'", "node", "node -e"],
-  ["node --print 1", "node", "node -e"],
-  ["deno eval 'Deno.exit()'", "deno", "deno eval"],
-  ["deno run main.ts", "deno", "deno run"],
-  ["deno main.ts", "deno", "deno run"],
-  ["deno task build", "deno", "deno task"],
-  ["perl -e 'system(1)'", "perl", "perl -e"],
-  ["perl -lne 'print'", "perl", "perl -e"],
-  ["ruby -e 'exit'", "ruby", "ruby -e"],
-  ["php -r 'exit;'", "php", "php -r"],
-  [`awk 'BEGIN { system("id") }'`, "awk", "awk system"],
-  [`gawk '{ print | "sh" }'`, "gawk", "gawk system"],
-  ["awk -f prog.awk", "awk", "awk -f"],
   ["tar -xI zstd -f a.tar", "tar", "tar -I"],
   ["tar --to-command=sh -xf a.tar", "tar", "tar --to-command"],
+  ["tar -c -F script.sh -f a.tar .", "tar", "tar -F"],
+  ["tar cf a.tar --checkpoint=1 --checkpoint-action=exec=sh .", "tar", "tar --checkpoint-action"],
   ["rsync -e sh a b", "rsync", "rsync -e"],
+  ["rsync -M --x a b", "rsync", "rsync -M"],
+  ["sort --compress-program=sh -S 1 big.txt", "sort", "sort --compress-program"],
+  ["sort --compress=sh big.txt", "sort", "sort --compress"],
+  ["sort -rny big.txt", "sort", "sort -y"],
+  ["zip -TT 'sh -c id' a.zip f", "zip", "zip -TT"],
+  ["zip a.zip f -T --unzip-command 'sh -c id'", "zip", "zip --unzip-command"],
+  ["sdiff --diff-program=sh a b", "sdiff", "sdiff --diff-program"],
+  ["diff3 --diff-program=sh a b c", "diff3", "diff3 --diff-program"],
+  ["man -P 'sh -c id' ls", "man", "man -P"],
+  ["man --html=sh ls", "man", "man --html"],
+  ["curl -K cfg https://example.com", "curl", "curl -K"],
+  ["wget --use-askpass=sh https://example.com", "wget", "wget --use-askpass"],
+  ["wget -e 'use_askpass=sh' https://example.com", "wget", "wget -e"],
+  ["split --filter='sh -c id' big.txt", "split", "split --filter"],
+  ["install -s --strip-program=sh a b", "install", "install --strip-program"],
+  ["nc -e /bin/sh 127.0.0.1 1", "nc", "nc -e"],
+  ["ncat --sh-exec id -l 1", "ncat", "ncat --sh-exec"],
 ];
 
 for (const [command, allowed, form] of RUNNER_FORMS) {
@@ -229,17 +289,38 @@ for (const [command, allowed, form] of RUNNER_FORMS) {
 }
 
 Deno.test("planCommand() lets the same programs run in forms that do not run other programs", () => {
-  const rules = policy(["find", "git", "python3", "node", "deno", "awk", "tar"]);
+  const rules = policy([
+    "find",
+    "git",
+    "deno",
+    "awk",
+    "tar",
+    "sort",
+    "zip",
+    "sed",
+    "rsync",
+    "man",
+    "less",
+    "constructor",
+  ]);
   const commands = [
     "find . -name '*.ts' -delete",
     "git diff --text --stat",
     "git status -uno",
     "git add -u",
-    "python3 script.py -c",
-    "node build.js -e",
     "deno fmt --check",
     "awk -F: '{ print $1 || $2 }' file",
+    "awk -v n=1 -F , 'NR > n' file",
     "tar -czf out.tgz dir",
+    "tar xzf out.tgz",
+    "sort -rn -k 2,2 -t , -o out.txt --parallel=2 --check=quiet in.txt",
+    "sort -u --reverse -- -odd-name",
+    "zip -r -T out.zip dir",
+    "sed -n 's/a/b/p' file",
+    "rsync -a src/ dst/",
+    "man -k ls",
+    "less -N file",
+    "constructor --x",
   ];
   for (const command of commands) assert.equal(planCommand(command, rules).kind, "argv", command);
 });

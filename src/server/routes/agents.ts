@@ -7,7 +7,7 @@
 import type { Context, Hono } from "hono";
 import { NotFoundError } from "../../errors.ts";
 import type { Session } from "../../session/session_types.ts";
-import { logUnexpected, toHttpError } from "../errors.ts";
+import { logServerError, toHttpError } from "../errors.ts";
 import { asObject, checkName, readJsonBody, readPromptInput } from "../request_body.ts";
 import type { ServerContext } from "../server_context.ts";
 import { sseResponse } from "../sse.ts";
@@ -55,6 +55,12 @@ export function agentRoutes(app: Hono, ctx: ServerContext): void {
     const agent = ctx.agents.peek(name, id);
     const aborted = agent ? (await agent.session(sessionName)).abort("aborted by POST /abort") : false;
     return c.json({ aborted, session: sessionName });
+  });
+
+  app.get("/agents/:name/:id/sessions", async (c) => {
+    const { name, id } = target(c, ctx);
+    const keys = await ctx.store.listSessions({ agent: name, instanceId: id });
+    return c.json({ agent: name, id, sessions: keys.map((key) => key.session) });
   });
 
   app.get("/agents/:name/:id/history", async (c) => {
@@ -129,8 +135,13 @@ function streamPrompt(
       await sink.send("result", { result: await events.result });
     } catch (error) {
       const httpError = toHttpError(error);
-      if (httpError.type === "internal_error") logUnexpected(`POST ${c.req.path} (stream)`, error, ctx.redactor);
-      await sink.send("failed", httpError.envelope);
+      if (httpError.status >= 500) {
+        const requestId = (c.get("requestId") as string | undefined) ?? crypto.randomUUID();
+        logServerError(`POST ${c.req.path} (stream)`, httpError, ctx.redactor, requestId);
+        await sink.send("failed", { error: { ...httpError.envelope.error, requestId } });
+      } else {
+        await sink.send("failed", httpError.envelope);
+      }
     } finally {
       release();
     }

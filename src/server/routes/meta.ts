@@ -56,6 +56,7 @@ export function metaRoutes(app: Hono, ctx: ServerContext, routes: readonly Route
       })),
     }));
 
-  const document = openApiDocument(routes);
+  const workflows = new Map(ctx.workflows.names().map((name) => [name, ctx.workflows.module(name)!]));
+  const document = openApiDocument(routes, workflows);
   app.get("/openapi.json", (c) => c.json(document));
 }

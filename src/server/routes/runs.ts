@@ -5,7 +5,7 @@
  */
 
 import type { Context, Hono } from "hono";
-import type { RunRecord } from "../../store/store.ts";
+import type { RunRecord, RunStatus } from "../../store/store.ts";
 import { HttpError } from "../errors.ts";
 import { followRun } from "../run_follower.ts";
 import type { ServerContext } from "../server_context.ts";
@@ -14,6 +14,7 @@ import { integerParam } from "./_query.ts";
 
 const MAX_PAGE = 1000;
 const EVENT_TYPE = /^[a-z][a-z_]{0,63}$/;
+const RUN_STATUSES: readonly RunStatus[] = ["running", "done", "failed", "aborted"];
 
 /**
  * Adds the run routes.
@@ -22,6 +23,21 @@ const EVENT_TYPE = /^[a-z][a-z_]{0,63}$/;
  * @param ctx The shared server state.
  */
 export function runRoutes(app: Hono, ctx: ServerContext): void {
+  app.get("/runs", async (c) => {
+    const limit = integerParam(c.req.query("limit"), "limit", 50, 1, MAX_PAGE);
+    const workflow = c.req.query("workflow") || undefined;
+    const status = runStatuses(c.req.query("status"));
+    const before = readCursor(c.req.query("cursor"));
+    // One more than asked tells whether another page follows.
+    const runs = await ctx.store.listRuns({ workflow, status, before, limit: limit + 1 });
+    const page = runs.slice(0, limit);
+    const last = page.at(-1);
+    return c.json({
+      runs: page,
+      ...(runs.length > limit && last ? { nextCursor: writeCursor(last) } : {}),
+    });
+  });
+
   app.get("/runs/:id", async (c) => c.json(await findRun(c, ctx)));
 
   app.get("/runs/:id/events", async (c) => {
@@ -87,6 +103,43 @@ function eventTypes(text: string | undefined): string[] | undefined {
     );
   }
   return types;
+}
+
+function runStatuses(text: string | undefined): RunStatus[] | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const list = text.split(",").map((entry) => entry.trim());
+  const unknown = list.find((entry) => !RUN_STATUSES.includes(entry as RunStatus));
+  if (unknown !== undefined) {
+    throw new HttpError(
+      400,
+      "invalid_query",
+      `Unknown status ${JSON.stringify(unknown)}: use ${RUN_STATUSES.join(", ")}, separated by commas`,
+      { details: { parameter: "status" } },
+    );
+  }
+  return list as RunStatus[];
+}
+
+// The cursor is the position of the last run of a page; encoded so that clients treat it as opaque.
+function writeCursor(run: RunRecord): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([run.startedAt, run.runId]));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function readCursor(text: string | undefined): { startedAt: string; runId: string } | undefined {
+  if (text === undefined || text === "") return undefined;
+  try {
+    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    const value = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0))));
+    if (Array.isArray(value) && typeof value[0] === "string" && typeof value[1] === "string") {
+      return { startedAt: value[0], runId: value[1] };
+    }
+  } catch {
+    // reported below
+  }
+  throw new HttpError(400, "invalid_query", `Invalid "cursor": pass the nextCursor of the previous page unchanged`, {
+    details: { parameter: "cursor" },
+  });
 }
 
 function invalidRunId(runId: string): HttpError {

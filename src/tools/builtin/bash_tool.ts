@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { findRunnerForm } from "../../sandbox/commands/_command_runners.ts";
 import { cachedInputSchema } from "./_schema_cache.ts";
 import { abortErrorFrom } from "../../errors.ts";
 import type { Sandbox, ShellResult } from "../../sandbox/sandbox.ts";
@@ -131,7 +132,7 @@ export function formatShellResult(result: ShellResult, timeoutMs: number): strin
 }
 
 function describePolicy(sandbox: Sandbox): string {
-  const { allowedCommands, allowCompoundCommands, allowWrite, allowNet } = sandbox.policy;
+  const { allowedCommands, allowCompoundCommands, allowWrite, allowNet, allowInterpreters } = sandbox.policy;
   const programs = allowedCommands.length ? allowedCommands.join(", ") : "none";
   return [
     "Run a command in the workspace and get its exit code, stdout and stderr.",
@@ -139,7 +140,14 @@ function describePolicy(sandbox: Sandbox): string {
     allowCompoundCommands
       ? "Pipes, redirections, ; && || and substitutions are allowed."
       : "Only one simple command per call: pipes, redirections, ; && || and $( ) are refused.",
+    allowInterpreters || !allowedCommands.some(isInterpreterEntry)
+      ? ""
+      : "Listed interpreters (sh, python, node ...) are refused: the policy does not allow interpreters.",
     allowWrite ? "" : "The workspace is read-only.",
     allowNet ? "" : "There is no network access.",
   ].filter(Boolean).join(" ");
+}
+
+function isInterpreterEntry(entry: string): boolean {
+  return findRunnerForm(entry.split(" "))?.kind === "interpreter";
 }

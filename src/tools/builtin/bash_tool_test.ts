@@ -71,3 +71,13 @@ Deno.test("bash tool's schema rejects invalid arguments", () => {
   assert.equal(bash.input.safeParse({ command: "ls", timeoutMs: 0 }).success, false);
   assert.equal(bash.input.safeParse({ command: "ls", timeoutMs: 500 }).success, true);
 });
+
+Deno.test("bash tool tells the model when a listed interpreter is refused without allowInterpreters", async () => {
+  const listed = { allowShell: true, allowedCommands: ["python3", "ls"] };
+  const refused = createBashTool(await memorySandboxWith({}, listed));
+  assert.match(refused.description, /Listed interpreters .* are refused/);
+  const allowed = createBashTool(await memorySandboxWith({}, { ...listed, allowInterpreters: true }));
+  assert.doesNotMatch(allowed.description, /interpreters/);
+  const none = createBashTool(await memorySandboxWith({}, { allowShell: true, allowedCommands: ["ls"] }));
+  assert.doesNotMatch(none.description, /interpreters/);
+});
