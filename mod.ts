@@ -31,6 +31,7 @@
 export { init } from "./src/agent/init.ts";
 export type { Agent } from "./src/agent/init.ts";
 export type { AgentOptions } from "./src/agent/agent_options.ts";
+export type { McpHttpServer, McpServerCommon, McpServerConfig, McpStdioServer } from "./src/tools/mcp/mcp_servers.ts";
 export type { KvStoreSpec, PostgresStoreSpec, StoreSpec } from "./src/store/create_store.ts";
 export { createAgent, isCreatedAgent } from "./src/agent/create_agent.ts";
 export type { AgentConfig, AgentCreateContext, CreatedAgent } from "./src/agent/create_agent.ts";
@@ -186,6 +187,11 @@ export type {
   SandboxPolicy,
   ShellResult,
 } from "./src/sandbox/sandbox.ts";
+export { remoteSandbox } from "./src/sandbox/remote/remote_providers.ts";
+export type { RemoteSandboxName, RemoteSandboxOptionsByName } from "./src/sandbox/remote/remote_providers.ts";
+export type { DenoSandboxProviderOptions, E2BProviderOptions } from "./src/sandbox/remote/remote_options.ts";
+export type { RemoteLifecycleOptions } from "./src/sandbox/remote/remote_sandbox.ts";
+export type { RemoteSandboxIds, RemoteSandboxKey } from "./src/sandbox/remote/remote_sandbox_ids.ts";
 export { MemoryStore } from "./src/store/memory_store.ts";
 export { SqliteStore } from "./src/store/sqlite_store.ts";
 export { PostgresStore } from "./src/store/postgres_store.ts";

@@ -7,6 +7,9 @@
  * - `startFakeOpenAI()`: a Chat Completions server on 127.0.0.1 (streamed and not, tool calls, usage), scriptable,
  *   recording requests, and able to inject 429 with `retry-after`, 500, slow and malformed responses.
  * - `defineStoreContractTests()`: the conformance suite every `Store` implementation passes.
+ * - `defineSandboxContractTests()`: the conformance suite every `Sandbox` passes (built-in and remote ones do).
+ * - `startFakeDenoSandbox()`, `startFakeE2B()`: local fakes of the remote sandbox providers' wire protocols on
+ *   127.0.0.1, so the real SDKs run in tests without the internet (`remoteSandbox(name, fake.options)`).
  *
  * @example A scripted run
  * ```ts
@@ -42,6 +45,16 @@ export type {
   FunctionModelOptions,
   FunctionModelReply,
 } from "./src/model/test_models/function_model.ts";
+export { ReplayCursor, ReplayModel } from "./src/model/replay_model.ts";
+export { RecordingModel } from "./src/model/recording_model.ts";
+export type { RecordingModelOptions } from "./src/model/recording_model.ts";
+export type {
+  Cassette,
+  CassetteExchange,
+  RecordedChunk,
+  RecordedModel,
+  RecordedModelRequest,
+} from "./src/model/cassette.ts";
 export { startFakeOpenAI } from "./src/testing/fake_openai.ts";
 export type {
   FakeFailure,
@@ -55,3 +68,10 @@ export type {
 } from "./src/testing/fake_openai.ts";
 export { defineStoreContractTests } from "./src/store/store_contract.ts";
 export type { StoreUnderTest } from "./src/store/store_contract.ts";
+export { defineSandboxContractTests } from "./src/sandbox/sandbox_contract.ts";
+export type { SandboxContractOptions, SandboxUnderTest } from "./src/sandbox/sandbox_contract.ts";
+export { startFakeDenoSandbox } from "./src/testing/fake_deno_sandbox.ts";
+export type { FakeDenoSandboxOptions, FakeDenoSandboxServer } from "./src/testing/fake_deno_sandbox.ts";
+export { startFakeE2B } from "./src/testing/fake_e2b.ts";
+export type { FakeE2BOptions, FakeE2BServer } from "./src/testing/fake_e2b.ts";
+export type { FakeMachine, FakeProcess, FakeSpawnOptions } from "./src/testing/_fake_machine.ts";

@@ -163,14 +163,24 @@ Deno.test("escape: a skill the model writes into a local workspace cannot be act
   await withProject(async (project) => {
     await write(`${project.projectDir}/.agents/skills/ok.md`, SKILL("ok"));
     const evil = SKILL("evil", "allowed-tools: [bash]\n");
-    const run = await runHostileModel(project, { sandbox: "local", allowWrite: true }, [
+    const steps = [
       { name: "write", args: { path: ".agents/skills/evil/SKILL.md", content: evil } },
       { name: "activate_skill", args: { name: "evil" } },
-    ]);
+    ];
+    // By default the project's .agents/ is read-only to the model: the write is refused, and no later run loads it.
+    const run = await runHostileModel(project, { sandbox: "local", allowWrite: true }, steps);
+    assert.match(run.results[0].content, /allowProjectWrites/);
     assert.match(run.results[1].content, /No skill named "evil"/);
-    assert.ok(!toolNames(run.model.calls[1]).includes("bash"));
-    // Documented in docs/security.md: in `local` with allowWrite the project is writable, so an agent built later
-    // by init() loads the planted skill, as it would run planted code. A skill can still only narrow tools.
+    await assert.rejects((await (await project.open({ sandbox: "local" })).session()).skill("evil"), /evil/);
+    // With allowProjectWrites the running agent still cannot activate it; an agent built later by init() loads the
+    // planted skill, as it would run planted code (docs/security.md). A skill can still only narrow tools.
+    const opted = await runHostileModel(
+      project,
+      { sandbox: "local", allowWrite: true, allowProjectWrites: true },
+      steps,
+    );
+    assert.match(opted.results[1].content, /No skill named "evil"/);
+    assert.ok(!toolNames(opted.model.calls[1]).includes("bash"));
     const later = await project.open({ sandbox: "local" });
     const skillRun = new TestModel({ script: ["ok"] });
     await (await later.session()).skill("evil", { model: skillRun });

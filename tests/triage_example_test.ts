@@ -167,7 +167,7 @@ Deno.test("triage example: --model test replaces the pinned model in the agent a
 });
 
 Deno.test("triage example: the severity rules come from AGENTS.md, so editing it changes the triage", async () => {
-  // A copy of the example outside the checkout, importing Flue by absolute path, as `flue init` projects do.
+  // A copy of the example outside the checkout, mapping "flue" to the checkout's files by absolute path.
   const project = await Deno.makeTempDir({ prefix: "flue-triage-project-" });
   try {
     await cp(EXAMPLE, project, { recursive: true, filter: (source) => !source.includes(`${EXAMPLE}/.flue`) });

@@ -2,6 +2,7 @@ import { assertCustomToolName } from "../tools/sandbox_tools.ts";
 import { validateTelemetryOptions } from "../telemetry/tracing.ts";
 import { validateCompactionOption } from "../session/compaction.ts";
 import type { AgentOptions } from "./agent_options.ts";
+import { validateMcpServers } from "../tools/mcp/mcp_servers.ts";
 
 const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "name",
@@ -18,15 +19,18 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "allowNet",
   "allowInterpreters",
   "unconfinedShell",
+  "allowProjectWrites",
   "env",
   "tools",
   "commands",
+  "mcpServers",
   "code",
   "skills",
   "roles",
   "subagents",
   "maxTaskDepth",
   "thinkingLevel",
+  "record",
   "maxTurns",
   "typedRetries",
   "compaction",
@@ -46,6 +50,7 @@ const BOOLEAN_OPTIONS = [
   "allowNet",
   "allowInterpreters",
   "unconfinedShell",
+  "allowProjectWrites",
 ] as const;
 const THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "xhigh"];
 
@@ -131,4 +136,8 @@ export function validateAgentOptions(options: AgentOptions): void {
     }
     names.add(tool.name);
   }
+  if (options.record !== undefined && (typeof options.record !== "string" || options.record === "")) {
+    throw new TypeError(`Option "record" must be a cassette file path, such as "tests/cassettes/triage.json"`);
+  }
+  if (options.mcpServers !== undefined) validateMcpServers(options.mcpServers, options.env ?? {});
 }

@@ -13,6 +13,7 @@ import type { TelemetryOptions } from "../telemetry/tracing.ts";
 import type { CodeToolOptions } from "../tools/code/code_tool.ts";
 import type { FlueCommand } from "../tools/define_command.ts";
 import type { FlueTool } from "../tools/tool.ts";
+import type { McpServerConfig } from "../tools/mcp/mcp_servers.ts";
 import type { CompactionOptions } from "../session/compaction.ts";
 import type { RoleDefinition } from "../project/roles.ts";
 import type { SubagentProfile } from "../session/subagent_profile.ts";
@@ -50,6 +51,12 @@ export interface AgentOptions {
   allowInterpreters?: boolean;
   /** Run commands without OS isolation when bubblewrap is missing; off by default. */
   unconfinedShell?: boolean;
+  /**
+   * With the `local` sandbox and `allowWrite`, let the model change the project's instructions, configuration and
+   * source (`.agents/`, `AGENTS.md`, `CLAUDE.md`, `deno.json(c)`, `src/`, `agents/`, `workflows/`), which are otherwise
+   * read-only to it. Default false.
+   */
+  allowProjectWrites?: boolean;
   /** Secret values by name: never put in prompts, events, logs, history or traces; granted per call by `secrets`. */
   env?: Record<string, string>;
   /** Extra tools the model may call. Built-in names (`read`, `bash`, ...) are reserved. */
@@ -57,6 +64,12 @@ export interface AgentOptions {
   /** Structured commands (from `defineCommand`) offered to the model as tools, run in the sandbox under the policy. */
   // deno-lint-ignore no-explicit-any -- commands of any argument type; each validates its own arguments
   commands?: FlueCommand<any>[];
+  /**
+   * Model Context Protocol servers whose tools the model may call, by server name (`docs/mcp.md`): `{ command }` for
+   * a server started confined like a shell command (its program must pass `allowedCommands`), `{ url }` for a
+   * streamable HTTP server. Their tools appear as `<server>__<tool>`, limited to `tools` when given.
+   */
+  mcpServers?: Record<string, McpServerConfig>;
   /**
    * Offer the model the `code` tool: JavaScript or TypeScript snippets run in a Deno subprocess with no permissions, a
    * timeout and a memory cap. Off by default; `true` or options turn it on.
@@ -76,6 +89,11 @@ export interface AgentOptions {
   subagents?: Record<string, SubagentProfile>;
   /** How deep subagent tasks may nest (a task's task is depth 2); 4 by default, 0 for no tasks. */
   maxTaskDepth?: number;
+  /**
+   * Record every model exchange of the agent to this cassette file (as `FLUE_RECORD` does), for `ReplayModel` and
+   * `FLUE_REPLAY` to replay key-less (`docs/record_replay.md`).
+   */
+  record?: string;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
   /** The most model calls one operation may make; 20 by default. */

@@ -10,11 +10,12 @@ import type { EventCallback } from "../events/event_types.ts";
 import { createHarness } from "../harness/registry.ts";
 import type { ChatModel } from "../model/chat_model.ts";
 import { createModel } from "../model/create_model.ts";
-import { createSandbox } from "../sandbox/registry.ts";
+import { withRecordReplay } from "../model/record_replay.ts";
+import { checkSandbox, createSandbox, sandboxOutlivesProcess } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
 import { compactionSettings } from "../session/compaction.ts";
-import { SessionSandbox } from "../session/session_sandbox.ts";
+import { isEmptyBeforeCreation, SessionSandbox } from "../session/session_sandbox.ts";
 import type { Session, SessionOptions } from "../session/session_types.ts";
 import { checkSessionRole } from "../session/call_settings.ts";
 import { createStore } from "../store/create_store.ts";
@@ -112,13 +113,17 @@ export function init(options: AgentOptions): Promise<Agent> {
  */
 export async function initWithWiring(options: AgentOptions, wiring: AgentWiring): Promise<Agent> {
   validateAgentOptions(options);
+  // A remote sandbox's missing credential is found now, not at the session's first command.
+  checkSandbox(options.sandbox ?? "virtual");
   const projectDir = resolve(options.projectDir ?? Deno.cwd());
   const stateDir = resolve(options.stateDir ?? join(projectDir, ".flue"));
   const env = { ...options.env };
   const redactor = new Redactor(env);
   const providerEnv = Deno.env.toObject();
-  const resolveModel = (spec: string | ChatModel) =>
-    createModel(spec, { env: providerEnv, providers: options.providers });
+  const resolveModel = withRecordReplay(
+    (spec: string | ChatModel) => createModel(spec, { env: providerEnv, providers: options.providers }),
+    { record: options.record, secrets: env },
+  );
   if (options.model === undefined) {
     throw new TypeError(`No model given: pass model, such as "openai:gpt-5.5", or "test" for the key-less test model`);
   }
@@ -144,6 +149,22 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const id = options.id ?? "default";
   const customTools: FlueTool<unknown>[] = [...(options.tools ?? [])];
   if (options.code) customTools.push(createCodeTool(options.code === true ? {} : options.code) as FlueTool<unknown>);
+  // The MCP SDK is loaded only when servers are configured; a server that cannot start fails init() cleanly.
+  const mcp = options.mcpServers === undefined ? undefined : await (await import("../tools/mcp/mcp_tool_source.ts"))
+    .connectMcpServers(options.mcpServers, {
+      projectDir,
+      stateDir,
+      policy,
+      env,
+      unconfinedShell: options.unconfinedShell,
+    })
+    .catch(async (error) => {
+      unsubscribe?.();
+      tracing?.stop();
+      if (ownsStore) await store.close();
+      throw error;
+    });
+  if (mcp) customTools.push(...mcp.tools);
   const commands = options.commands ?? [];
   const skills = await loadSkills(projectDir, {
     select: options.skills,
@@ -164,21 +185,27 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const sandboxes: SessionSandbox[] = [];
 
   const openSession = async (sessionName: string, role: string | undefined): Promise<FlueSession> => {
+    const sandboxContext = {
+      projectDir,
+      stateDir,
+      agent: name,
+      instanceId: id,
+      session: sessionName,
+      policy,
+      seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
+      unconfinedShell: options.unconfinedShell,
+      allowProjectWrites: options.allowProjectWrites,
+    };
+    // Created on the session's first file or command operation, not here.
     const sandbox = new SessionSandbox(
       typeof sandboxSpec === "string" ? sandboxSpec : "custom",
       policy,
-      () =>
-        createSandbox(sandboxSpec, {
-          projectDir,
-          stateDir,
-          agent: name,
-          instanceId: id,
-          session: sessionName,
-          policy,
-          seedFrom: options.seedFrom ? resolve(projectDir, options.seedFrom) : undefined,
-          unconfinedShell: options.unconfinedShell,
-        }),
+      () => createSandbox(sandboxSpec, sandboxContext),
       redactor,
+      {
+        destroyUnopened: sandboxOutlivesProcess(sandboxSpec),
+        isEmptyBeforeCreation: isEmptyBeforeCreation(sandboxSpec, sandboxContext),
+      },
     );
     sandboxes.push(sandbox);
     const history = await store.load({ agent: name, instanceId: id, session: sessionName });
@@ -199,7 +226,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
             instructions: instructions ?? options.instructions,
             role,
             projectDir,
-            workspace: sandbox,
+            workspace: sandbox.instructionsView(),
             skills,
             redactor,
           }),
@@ -264,6 +291,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
     async close(): Promise<void> {
       for (const session of sessions.values()) (await session.catch(() => undefined))?.abort("agent closed");
       await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+      await mcp?.close();
       unsubscribe?.();
       tracing?.stop();
       if (ownsStore) await store.close();

@@ -170,3 +170,28 @@ Deno.test("flue serve with a too-short FLUE_API_TOKEN exits 2 with the rule", as
   assert.equal(code, 2, text);
   assert.match(text, /^error: .*16 characters/);
 });
+
+Deno.test("flue invoke --message - and flue run --prompt - drop the newline that ends the piped line", async () => {
+  const agent = `import { createAgent } from "${new URL("../agent/create_agent.ts", import.meta.url).href}";
+export default createAgent(() => ({ model: "test", sandbox: "memory" }));
+`;
+  await withProject({ "agents/echo.ts": agent }, async (dir) => {
+    for (const args of [["invoke", "echo", "a", "--message", "-"], ["run", "--prompt", "-"]]) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../../cli.ts", import.meta.url).pathname, ...args, "--project", dir],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("piped words\n"));
+      await writer.close();
+      const { code, stdout, stderr } = await child.output();
+      const text = new TextDecoder().decode(stdout);
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+      assert.match(text, /"piped words"/, args[0]);
+      assert.doesNotMatch(text, /piped words\n"/);
+    }
+  });
+});

@@ -19,12 +19,14 @@ Usage:
   flue run --prompt <text> [options]    prompt the project's agent
   flue run <workflow> [--payload JSON]  run a workflow
   flue skill new <name>                 write .agents/skills/<name>/SKILL.md from a template
+  flue add <name> | --list              add a connector guide (sandbox, channel, store, deploy...) as a skill
   flue dev [--port 2024]                serve the project, reloading when its files change
   flue serve [--port 2024]              serve the project's agents and workflows over HTTP
   flue routes [--json]                  list the server's routes, agents and workflows
   flue invoke <agent> <id> --message m  prompt an agent instance (in process, or --url a server)
   flue logs <runId> [--follow]          print a workflow run's events (--last: the newest run's)
   flue runs [--workflow w] [--status s] list workflow runs, newest first
+  flue mcp [--agent <name>]             serve an agent as an MCP server over stdio
   flue check                            validate the project (configuration, modules, keys, skills) and exit
   flue build --target <target>          write deployment files (binary, docker, deno-deploy, fly, ...)
   flue deploy --target <target>         build, then deploy with the platform's own CLI
@@ -46,83 +48,32 @@ interface Command {
  * marks commands that import the project's modules, which need the project's import map (see `_project_relaunch.ts`).
  */
 const COMMANDS: Record<string, { load: () => Promise<Command>; project?: true }> = {
-  init: {
-    load: async () => {
-      const module = await import("./init_command.ts");
-      return { help: module.INIT_HELP, run: module.initCommand };
-    },
-  },
-  run: {
-    load: async () => {
-      const module = await import("./run_command.ts");
-      return { help: module.RUN_HELP, run: module.runCommand };
-    },
-    project: true,
-  },
-  skill: {
-    load: async () => {
-      const module = await import("./skill_command.ts");
-      return { help: module.SKILL_HELP, run: module.skillCommand };
-    },
-  },
-  dev: {
-    load: async () => {
-      const module = await import("./dev_command.ts");
-      return { help: module.DEV_HELP, run: module.devCommand };
-    },
-  },
+  init: { load: () => import("./init_command.ts").then((m) => ({ help: m.INIT_HELP, run: m.initCommand })) },
+  run: { load: () => import("./run_command.ts").then((m) => ({ help: m.RUN_HELP, run: m.runCommand })), project: true },
+  skill: { load: () => import("./skill_command.ts").then((m) => ({ help: m.SKILL_HELP, run: m.skillCommand })) },
+  dev: { load: () => import("./dev_command.ts").then((m) => ({ help: m.DEV_HELP, run: m.devCommand })) },
   serve: {
-    load: async () => {
-      const module = await import("./serve_command.ts");
-      return { help: module.SERVE_HELP, run: module.serveCommand };
-    },
+    load: () => import("./serve_command.ts").then((m) => ({ help: m.SERVE_HELP, run: m.serveCommand })),
     project: true,
   },
   routes: {
-    load: async () => {
-      const module = await import("./routes_command.ts");
-      return { help: module.ROUTES_HELP, run: module.routesCommand };
-    },
+    load: () => import("./routes_command.ts").then((m) => ({ help: m.ROUTES_HELP, run: m.routesCommand })),
     project: true,
   },
   invoke: {
-    load: async () => {
-      const module = await import("./invoke_command.ts");
-      return { help: module.INVOKE_HELP, run: module.invokeCommand };
-    },
+    load: () => import("./invoke_command.ts").then((m) => ({ help: m.INVOKE_HELP, run: m.invokeCommand })),
     project: true,
   },
-  logs: {
-    load: async () => {
-      const module = await import("./logs_command.ts");
-      return { help: module.LOGS_HELP, run: module.logsCommand };
-    },
-  },
-  build: {
-    load: async () => {
-      const module = await import("./build_command.ts");
-      return { help: module.BUILD_HELP, run: module.buildCommand };
-    },
-  },
-  deploy: {
-    load: async () => {
-      const module = await import("./deploy_command.ts");
-      return { help: module.DEPLOY_HELP, run: module.deployCommand };
-    },
-  },
-  runs: {
-    load: async () => {
-      const module = await import("./runs_command.ts");
-      return { help: module.RUNS_HELP, run: module.runsCommand };
-    },
-  },
+  logs: { load: () => import("./logs_command.ts").then((m) => ({ help: m.LOGS_HELP, run: m.logsCommand })) },
+  build: { load: () => import("./build_command.ts").then((m) => ({ help: m.BUILD_HELP, run: m.buildCommand })) },
+  deploy: { load: () => import("./deploy_command.ts").then((m) => ({ help: m.DEPLOY_HELP, run: m.deployCommand })) },
+  runs: { load: () => import("./runs_command.ts").then((m) => ({ help: m.RUNS_HELP, run: m.runsCommand })) },
   check: {
-    load: async () => {
-      const module = await import("./check_command.ts");
-      return { help: module.CHECK_HELP, run: module.checkCommand };
-    },
+    load: () => import("./check_command.ts").then((m) => ({ help: m.CHECK_HELP, run: m.checkCommand })),
     project: true,
   },
+  add: { load: () => import("./add_command.ts").then((m) => ({ help: m.ADD_HELP, run: m.addCommand })) },
+  mcp: { load: () => import("./mcp_command.ts").then((m) => ({ help: m.MCP_HELP, run: m.mcpCommand })), project: true },
 };
 
 /**

@@ -9,6 +9,7 @@ import { didYouMean } from "./nearest_name.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { readDenoConfig } from "./deno_config.ts";
+import type { McpServerConfig } from "../tools/mcp/mcp_servers.ts";
 import { applyEnvironmentOverrides, readProcessVariable, type ReadVariable } from "./_config_environment.ts";
 
 const providerSchema = z.strictObject({
@@ -19,6 +20,19 @@ const providerSchema = z.strictObject({
   reasoning: z.enum(["reasoning_effort", "none"]).optional(),
   contextWindow: z.number().int().min(1_000).max(100_000_000).optional(),
 });
+
+const mcpServerSchema = z.union([
+  z.strictObject({
+    command: z.string().min(1),
+    secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional(),
+    tools: z.array(z.string().min(1)).optional(),
+  }),
+  z.strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    headers: z.record(z.string(), z.string()).optional(),
+    tools: z.array(z.string().min(1)).optional(),
+  }),
+]);
 
 const configSchema = z.strictObject({
   model: z.string().min(1).optional(),
@@ -34,7 +48,9 @@ const configSchema = z.strictObject({
   allowNet: z.boolean().optional(),
   allowInterpreters: z.boolean().optional(),
   unconfinedShell: z.boolean().optional(),
+  allowProjectWrites: z.boolean().optional(),
   code: z.boolean().optional(),
+  mcpServers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/), mcpServerSchema).optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
   maxTurns: z.int().min(1).max(1000).optional(),
   typedRetries: z.int().min(0).max(1000).optional(),
@@ -148,8 +164,12 @@ export interface FlueConfig {
   allowInterpreters?: boolean;
   /** Run commands without bubblewrap. */
   unconfinedShell?: boolean;
+  /** With `local` and `allowWrite`, let the model change the project's instructions, configuration and source. */
+  allowProjectWrites?: boolean;
   /** Offer the model the permission-less `code` tool. */
   code?: boolean;
+  /** MCP servers whose tools agents may call, by server name (see `docs/mcp.md`). */
+  mcpServers?: Record<string, McpServerConfig>;
   /** Reasoning effort. */
   thinkingLevel?: "off" | "minimal" | "low" | "medium" | "high" | "xhigh";
   /** Turn limit per operation. */

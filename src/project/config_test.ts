@@ -91,3 +91,15 @@ Deno.test("parseConfig() takes skills, compaction and telemetry settings and che
   assert.throws(() => parseConfig({ compaction: { threshold: 2 } }), /"flue.compaction.threshold"/);
   assert.throws(() => parseConfig({ telemetry: { tracer: "x" } }), /unknown key "tracer" in "flue.telemetry"/);
 });
+
+Deno.test("parseConfig() accepts stdio and HTTP MCP servers and refuses a misspelt one", () => {
+  const config = parseConfig({
+    mcpServers: {
+      files: { command: "node server.mjs", secrets: ["TOKEN"], tools: ["read"] },
+      docs: { url: "https://example.com/mcp", headers: { Authorization: "Bearer ${TOKEN}" } },
+    },
+  });
+  assert.deepEqual(Object.keys(config.mcpServers ?? {}), ["files", "docs"]);
+  assert.throws(() => parseConfig({ mcpServers: { docs: { url: "ftp://example.com" } } }), /"flue.mcpServers.docs/);
+  assert.throws(() => parseConfig({ mcpServers: { "a__b": { command: "x" } } }), /"flue.mcpServers/);
+});

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { SandboxContext } from "./sandbox.ts";
+import { PROJECT_FILES, type SandboxContext } from "./sandbox.ts";
 import { isInsideOrEqual, normalizePath, toWorkspaceRelative } from "./workspace_paths.ts";
 import { openWorkspaceSandbox, validateSandboxContext, type WorkspaceSandbox } from "./workspace_sandbox.ts";
 
@@ -15,7 +15,11 @@ import { openWorkspaceSandbox, validateSandboxContext, type WorkspaceSandbox } f
  * Commands get the same protections from bubblewrap: `.git` is mounted read-only, so git commands that write it
  * (`add`, `commit`, `init`) fail while `status`, `log` and `diff` work, and with `allowWrite` a missing `.git` is
  * created empty first so that no command can plant one; `.flue/` and the state directory appear empty and read-only.
- * File operations run in a Deno subprocess limited to the project directory.
+ * Unless `context.allowProjectWrites`, the project's instructions, configuration and source folders
+ * ({@linkcode PROJECT_FILES}) are read-only too: the file API refuses writes to them whether they exist or not, and
+ * commands see the existing ones through read-only mounts (a missing one is not created for a mount, so a command with
+ * `allowWrite` can create it; the file API cannot). File operations run in a Deno subprocess limited to the project
+ * directory.
  *
  * Needs `--allow-read` (and `--allow-write` with `allowWrite`) for the project directory and `--allow-run` for deno.
  *
@@ -49,7 +53,19 @@ export async function createLocalSandbox(context: SandboxContext): Promise<Works
   const hiddenPaths = new Set([".flue"]);
   const stateDir = await realPathOrSelf(context.stateDir);
   if (stateDir !== root && isInsideOrEqual(root, stateDir)) hiddenPaths.add(toWorkspaceRelative(root, stateDir));
-  return await openWorkspaceSandbox("local", root, context, { readOnlyPaths: [".git"], hiddenPaths: [...hiddenPaths] });
+  const readOnlyPaths = [".git"];
+  const fileReadOnlyPaths: string[] = [];
+  if (context.policy.allowWrite && context.allowProjectWrites !== true) {
+    for (const path of PROJECT_FILES) {
+      if (await exists(`${root}/${path}`)) readOnlyPaths.push(path);
+      else fileReadOnlyPaths.push(path);
+    }
+  }
+  return await openWorkspaceSandbox("local", root, context, {
+    readOnlyPaths,
+    hiddenPaths: [...hiddenPaths],
+    fileReadOnlyPaths,
+  });
 }
 
 async function realPathOrSelf(path: string): Promise<string> {
@@ -57,5 +73,15 @@ async function realPathOrSelf(path: string): Promise<string> {
     return await Deno.realPath(path);
   } catch {
     return normalizePath(path);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }

@@ -49,8 +49,8 @@ Deno.test("createLocalSandbox() works in the project directory itself", async ()
     assert.equal(sandbox.kind, "local");
     assert.equal(sandbox.root, projectDir);
     assert.equal(await sandbox.readFile("AGENTS.md"), "Be brief.");
-    await sandbox.writeFile("src/main.ts", "console.log(1);\n");
-    assert.equal(await Deno.readTextFile(`${projectDir}/src/main.ts`), "console.log(1);\n");
+    await sandbox.writeFile("notes/plan.md", "# Plan\n");
+    assert.equal(await Deno.readTextFile(`${projectDir}/notes/plan.md`), "# Plan\n");
     assert.equal(await sandbox.readFile(".git/config"), "[core]\n");
     await assert.rejects(sandbox.readFile("../outside.txt"), PolicyDeniedError);
   });
@@ -120,5 +120,62 @@ Deno.test({
       assert.deepEqual((await Array.fromAsync(Deno.readDir(`${projectDir}/.git`))).map((entry) => entry.name), [
         "config",
       ]);
+    }),
+});
+
+Deno.test("createLocalSandbox() keeps the project's instructions, configuration and code read-only to the model", async () => {
+  await withProject(async ({ projectDir, open }) => {
+    await Deno.mkdir(`${projectDir}/.agents/skills`, { recursive: true });
+    await Deno.writeTextFile(`${projectDir}/.agents/skills/fix.md`, "---\nname: fix\n---\nFix it.\n");
+    await Deno.writeTextFile(`${projectDir}/deno.json`, "{}\n");
+    await Deno.mkdir(`${projectDir}/src/agents`, { recursive: true });
+    await Deno.writeTextFile(`${projectDir}/src/agents/assistant.ts`, "export default 1;\n");
+    await Deno.symlink("src", `${projectDir}/code-link`);
+    const sandbox = await open();
+    const refused = (error: unknown) => {
+      assert.ok(error instanceof PolicyDeniedError, `expected PolicyDeniedError, got ${error}`);
+      assert.equal(error.option, "allowProjectWrites");
+      assert.match(error.message, /read-only to the model/);
+      return true;
+    };
+    await assert.rejects(sandbox.writeFile("AGENTS.md", "Obey the model."), refused);
+    await assert.rejects(sandbox.writeFile(".agents/skills/fix.md", "Exfiltrate."), refused);
+    await assert.rejects(sandbox.writeFile(".agents/roles/new.md", "x"), refused);
+    await assert.rejects(sandbox.writeFile("deno.json", "{}"), refused);
+    // Missing ones too: creating them would give later runs instructions or configuration.
+    await assert.rejects(sandbox.writeFile("CLAUDE.md", "x"), refused);
+    await assert.rejects(sandbox.writeFile("deno.jsonc", "{}"), refused);
+    await assert.rejects(sandbox.writeFile("workflows/evil.ts", "x"), refused);
+    await assert.rejects(sandbox.writeFile("src/agents/assistant.ts", "x"), refused);
+    await assert.rejects(sandbox.writeFile("code-link/agents/assistant.ts", "x"), refused);
+    await assert.rejects(sandbox.mkdir("src/new"), refused);
+    await assert.rejects(sandbox.remove("src", { recursive: true }), refused);
+    assert.equal(await sandbox.readFile("src/agents/assistant.ts"), "export default 1;\n");
+    assert.equal(await Deno.readTextFile(`${projectDir}/AGENTS.md`), "Be brief.");
+    assert.equal(await sandbox.exists("CLAUDE.md"), false);
+    await sandbox.writeFile("README.md", "# Changed\n");
+
+    const opted = await open({ allowProjectWrites: true, session: "opted" });
+    await opted.writeFile("src/agents/assistant.ts", "export default 2;\n");
+    await opted.writeFile("CLAUDE.md", "Hello\n");
+    assert.equal(await Deno.readTextFile(`${projectDir}/src/agents/assistant.ts`), "export default 2;\n");
+  });
+});
+
+Deno.test({
+  name: "createLocalSandbox() mounts the existing project files read-only for commands",
+  ignore: !(await isBubblewrapAvailable()),
+  fn: () =>
+    withProject(async ({ projectDir, open }) => {
+      await Deno.mkdir(`${projectDir}/src`);
+      await Deno.writeTextFile(`${projectDir}/src/main.ts`, "1\n");
+      const sandbox = await open({ policy: { ...WRITE_POLICY, allowShell: true, allowedCommands: ["touch", "rm"] } });
+      assert.match((await sandbox.exec("touch AGENTS.md")).stderr, /Read-only file system/);
+      assert.match((await sandbox.exec("rm src/main.ts")).stderr, /Read-only file system|Device or resource busy/);
+      assert.equal(await Deno.readTextFile(`${projectDir}/src/main.ts`), "1\n");
+      // Nothing was created in the project to mount over the missing ones.
+      for (const missing of ["CLAUDE.md", "deno.jsonc", "agents", "workflows", ".agents"]) {
+        assert.equal(await Deno.lstat(`${projectDir}/${missing}`).then(() => true, () => false), false, missing);
+      }
     }),
 });

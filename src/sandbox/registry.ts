@@ -1,11 +1,20 @@
 /**
- * The sandbox registry: built-in sandboxes by name (`virtual`, `local`, `memory`) and the ones an application adds.
+ * The sandbox registry: built-in sandboxes by name (`virtual`, `local`, `memory`, and the remote `deno-sandbox` and
+ * `e2b`, whose adapters load only when chosen) and the ones an application adds.
  *
  * @module
  */
 
 import { createLocalSandbox } from "./local_sandbox.ts";
 import { createMemorySandbox } from "./memory_sandbox.ts";
+import {
+  checkRemoteCredentials,
+  checkRemoteFactory,
+  createNamedRemoteSandbox,
+  isRemoteFactory,
+  isRemoteSandboxName,
+  REMOTE_SANDBOX_NAMES,
+} from "./remote/remote_providers.ts";
 import type { Sandbox, SandboxContext, SandboxFactory } from "./sandbox.ts";
 import { createVirtualSandbox } from "./virtual_sandbox.ts";
 
@@ -15,6 +24,10 @@ const BUILT_IN_SANDBOXES: ReadonlyMap<string, SandboxFactory> = new Map<string, 
   ["virtual", createVirtualSandbox],
   ["local", createLocalSandbox],
   ["memory", (context) => createMemorySandbox(context)],
+  ...REMOTE_SANDBOX_NAMES.map((name): [string, SandboxFactory] => [
+    name,
+    (context) => createNamedRemoteSandbox(name, context),
+  ]),
 ]);
 
 const registered = new Map<string, SandboxFactory>();
@@ -73,7 +86,7 @@ export function registerSandbox(name: string, factory: SandboxFactory): void {
  * await sandbox.close();
  * ```
  *
- * @param spec A sandbox name (`virtual`, `local`, `memory` or a registered one) or a factory.
+ * @param spec A sandbox name (`virtual`, `local`, `memory`, `deno-sandbox`, `e2b` or a registered one) or a factory.
  * @param context The agent, instance, session and policy the sandbox is for.
  * @returns The sandbox.
  * @throws {TypeError} When no sandbox has that name; the message lists the known ones.
@@ -97,4 +110,36 @@ export async function createSandbox(spec: string | SandboxFactory, context: Sand
  */
 export function listSandboxes(): string[] {
   return [...[...BUILT_IN_SANDBOXES.keys()].sort(), ...[...registered.keys()].sort()];
+}
+
+/**
+ * Checks at agent start what a sandbox needs before its first use: a remote sandbox's credential (from the
+ * environment, or the options given to `remoteSandbox()`). Other sandboxes need nothing checked here.
+ *
+ * @example A remote sandbox without its credential
+ * ```ts
+ * import { checkSandbox } from "./registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkSandbox("virtual");
+ * if (!Deno.env.get("E2B_API_KEY")) assert.throws(() => checkSandbox("e2b"), /E2B_API_KEY/);
+ * ```
+ *
+ * @param spec A sandbox name or factory.
+ * @throws {SandboxUnavailableError} When a remote sandbox's credential is missing; the message names the variable.
+ */
+export function checkSandbox(spec: string | SandboxFactory): void {
+  if (typeof spec === "function") checkRemoteFactory(spec);
+  else if (isRemoteSandboxName(spec)) checkRemoteCredentials(spec);
+}
+
+/**
+ * Whether a sandbox's workspace outlives the process (a remote machine, reconnected by its stored id), so deleting a
+ * session must reach it even when this process never opened it.
+ *
+ * @param spec A sandbox name or factory.
+ * @returns `true` for the remote sandboxes.
+ */
+export function sandboxOutlivesProcess(spec: string | SandboxFactory): boolean {
+  return typeof spec === "function" ? isRemoteFactory(spec) : isRemoteSandboxName(spec);
 }

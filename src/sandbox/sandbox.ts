@@ -123,6 +123,11 @@ export interface Sandbox {
   exec(command: string, options?: ExecOptions): Promise<ShellResult>;
   /** Stops the sandbox's helper processes. The workspace stays on disk. */
   close(): Promise<void>;
+  /**
+   * Deletes the workspace for good, for sandboxes whose workspace outlives the process (a remote machine); called when
+   * the session is deleted, and closes the sandbox. Optional: sandboxes without it keep their workspace.
+   */
+  destroy?(): Promise<void>;
 }
 
 /** What a sandbox factory is told about the sandbox to create. */
@@ -146,7 +151,29 @@ export interface SandboxContext {
    * `SandboxUnavailableError`. The policy checks still apply; only the OS layer is skipped.
    */
   unconfinedShell?: boolean;
+  /**
+   * With the `local` sandbox and `allowWrite`, let the model change the project's own instructions, configuration and
+   * code ({@linkcode PROJECT_FILES}), which are otherwise read-only to it, so that it cannot rewrite what later runs
+   * load. Off by default.
+   */
+  allowProjectWrites?: boolean;
 }
+
+/**
+ * The project files the `local` sandbox keeps read-only to the model unless `allowProjectWrites`: its instructions
+ * (`AGENTS.md`, `CLAUDE.md`, `.agents/` with skills and roles), its configuration (`deno.json`, `deno.jsonc`) and its
+ * source folders (`src/`, and `agents/` and `workflows/` at the root).
+ */
+export const PROJECT_FILES: readonly string[] = Object.freeze([
+  ".agents",
+  "AGENTS.md",
+  "CLAUDE.md",
+  "deno.json",
+  "deno.jsonc",
+  "src",
+  "agents",
+  "workflows",
+]);
 
 /** Creates a sandbox for one agent instance and session. */
 export type SandboxFactory = (context: SandboxContext) => Promise<Sandbox>;

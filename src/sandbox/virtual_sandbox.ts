@@ -20,7 +20,8 @@ const encoder = new TextEncoder();
  * Creates a `virtual` sandbox: the workspace is `<stateDir>/sandboxes/<agent>/<instanceId>/<session>` (each part encoded
  * by {@linkcode encodeWorkspaceSegment}), created when missing. A new workspace is filled from a copy of
  * `context.seedFrom` when given (without `.git`, the state directory, and symlinks that leave it); an existing one is
- * never seeded again. File operations run in a Deno subprocess limited to the workspace; writes into `.git/` are refused.
+ * never seeded again. File operations run in a pooled Deno subprocess limited to the sandboxes folder (under bubblewrap
+ * where available) that confines each request to its own workspace; writes into `.git/` are refused.
  *
  * Needs `--allow-read` and `--allow-write` for the state directory and `--allow-run` for deno.
  *
@@ -52,17 +53,24 @@ export async function createVirtualSandbox(context: SandboxContext): Promise<Wor
   validateSandboxContext(context);
   const workspace = virtualWorkspacePath(context.stateDir, context.agent, context.instanceId, context.session);
   await ensureWorkspace(workspace, context);
-  // A link planted where a workspace should be would hand the agent whatever it points to.
-  const sandboxesDir = await Deno.realPath(`${normalizePath(context.stateDir)}/sandboxes`);
-  const real = await Deno.realPath(workspace);
-  if ((await Deno.lstat(workspace)).isSymlink || real === sandboxesDir || !isInsideOrEqual(sandboxesDir, real)) {
+  // A link planted where a workspace should be would hand the agent whatever it points to. These calls are
+  // synchronous on purpose: each is one quick system call, and on a loaded machine a trip through the thread pool
+  // costs far more, which a new session's first operation would wait for.
+  const sandboxesDir = Deno.realPathSync(`${normalizePath(context.stateDir)}/sandboxes`);
+  const real = Deno.realPathSync(workspace);
+  if (Deno.lstatSync(workspace).isSymlink || real === sandboxesDir || !isInsideOrEqual(sandboxesDir, real)) {
     throw new PolicyDeniedError(
       `workspace "${workspace}"`,
       "none",
       `Workspace "${workspace}" is a link that leaves "${sandboxesDir}": remove it so a fresh workspace is created`,
     );
   }
-  return await openWorkspaceSandbox("virtual", real, context, { readOnlyPaths: [".git"], hiddenPaths: [] });
+  // One runner process serves every workspace below the sandboxes folder under the same policy (docs/security.md).
+  return await openWorkspaceSandbox("virtual", real, context, {
+    readOnlyPaths: [".git"],
+    hiddenPaths: [],
+    servedRoot: sandboxesDir,
+  });
 }
 
 /**
@@ -125,11 +133,11 @@ export function encodeWorkspaceSegment(name: string): string {
 }
 
 async function ensureWorkspace(workspace: string, context: SandboxContext): Promise<void> {
-  if (await isDirectory(workspace)) return;
+  if (isDirectorySync(workspace)) return;
   const parent = workspace.slice(0, workspace.lastIndexOf("/"));
-  await Deno.mkdir(parent, { recursive: true });
+  Deno.mkdirSync(parent, { recursive: true });
   if (context.seedFrom === undefined) {
-    await Deno.mkdir(workspace, { recursive: true });
+    Deno.mkdirSync(workspace, { recursive: true });
     return;
   }
   const seed = await seedDirectory(context.seedFrom);
@@ -174,6 +182,15 @@ async function copyTree(source: string, target: string, seedRoot: string, skippe
       const pointsAt = normalizePath(link.startsWith("/") ? link : `${source}/${link}`);
       if (!link.startsWith("/") && isInsideOrEqual(seedRoot, pointsAt)) await Deno.symlink(link, to);
     }
+  }
+}
+
+function isDirectorySync(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type GrepOptions,
   type GrepResult,
 } from "./runner/deno_runner.ts";
+import { defaultRunnerPool } from "./runner/runner_pool.ts";
 import { runCommand } from "./commands/run_command.ts";
 import type {
   DirEntry,
@@ -54,6 +55,16 @@ export interface WorkspaceProtections {
   readOnlyPaths: readonly string[];
   /** Neither readable nor writable (the state directory, holding other sessions' data); commands see an empty one. */
   hiddenPaths: readonly string[];
+  /**
+   * Refused for writing through the file API only, existing or not (project files missing from a `local` project,
+   * which a read-only mount could not cover without creating them).
+   */
+  fileReadOnlyPaths?: readonly string[];
+  /**
+   * The directory whose runner process serves this workspace, shared with every other workspace below it under the
+   * same write access (see `docs/security.md`). Default the workspace itself.
+   */
+  servedRoot?: string;
 }
 
 /**
@@ -96,15 +107,15 @@ export function validateSandboxContext(context: SandboxContext): Readonly<Sandbo
 }
 
 /**
- * Opens a sandbox over an existing host directory: starts its file runner with write access only under `allowWrite`
- * and builds the `Sandbox` methods. Writes without `allowWrite` are refused here, before the runner, whose permission
+ * Opens a sandbox over an existing host directory: joins (or starts) the pooled file runner serving its served
+ * directory, with write access only under `allowWrite`, and builds the `Sandbox` methods. Writes without `allowWrite` are refused here, before the runner, whose permission
  * flags refuse them again. A protected path that is a link to elsewhere in the workspace protects its target too.
  *
  * @param kind The sandbox's name, such as `virtual`.
  * @param workspace The directory's absolute path.
  * @param context The factory's context.
  * @param protections Read-only and hidden paths.
- * @returns The sandbox; `close()` stops its runner.
+ * @returns The sandbox; `close()` gives up its share of the runner.
  */
 export async function openWorkspaceSandbox(
   kind: string,
@@ -116,8 +127,13 @@ export async function openWorkspaceSandbox(
   const runner = await DenoRunner.start({
     workspace,
     allowWrite: policy.allowWrite,
-    readOnlyPaths: await withLinkTargets(workspace, protections.readOnlyPaths),
-    hiddenPaths: await withLinkTargets(workspace, protections.hiddenPaths),
+    readOnlyPaths: withLinkTargets(workspace, [
+      ...protections.readOnlyPaths,
+      ...(protections.fileReadOnlyPaths ?? []),
+    ]),
+    hiddenPaths: withLinkTargets(workspace, protections.hiddenPaths),
+    servedRoot: protections.servedRoot,
+    pool: defaultRunnerPool(),
   });
   const root = runner.workspace;
   const requireWrite = (path: string): void => {
@@ -171,14 +187,17 @@ export async function openWorkspaceSandbox(
   return Object.freeze(sandbox);
 }
 
-/** The paths plus, for each that is a link to elsewhere in the workspace, where it leads. */
-async function withLinkTargets(workspace: string, paths: readonly string[]): Promise<string[]> {
-  const root = await Deno.realPath(workspace);
+/**
+ * The paths plus, for each that is a link to elsewhere in the workspace, where it leads. Synchronous: a few quick
+ * system calls, cheaper than trips through the thread pool on a loaded machine.
+ */
+function withLinkTargets(workspace: string, paths: readonly string[]): string[] {
+  const root = Deno.realPathSync(workspace);
   const result = [...paths];
   for (const path of paths) {
     let real: string;
     try {
-      real = await Deno.realPath(resolveInsideWorkspace(root, path));
+      real = Deno.realPathSync(resolveInsideWorkspace(root, path));
     } catch {
       continue;
     }

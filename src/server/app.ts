@@ -24,6 +24,7 @@ import { dispatchRoutes } from "./routes/dispatches.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
+import { mcpRoutes } from "./mcp_route.ts";
 import { RunHub } from "./run_hub.ts";
 import type { ServerContext } from "./server_context.ts";
 import { SessionLocks } from "./session_locks.ts";
@@ -271,6 +272,7 @@ export function createApp(options: CreateAppOptions): FlueApp {
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
   if (options.ui) uiRoutes(app);
+  mcpRoutes(app, ctx);
   if (options.webhooks) {
     const webhooks = options.webhooks({ store: options.store, agents, onDispatch: ctx.onDispatch });
     // A Hono sub-app joins this app's routing, so its errors get the same envelope; anything else is mounted.

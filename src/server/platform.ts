@@ -1,7 +1,8 @@
 /**
  * Where a project app runs, and the store and sandbox that work there. On Deno Deploy there is no writable disk for
  * the `sqlite` store or the `virtual` sandbox's workspaces, and no subprocesses for the `local` sandbox, so those
- * become the `kv` store and the `memory` sandbox; every other choice is kept.
+ * become the `kv` store and the `deno-sandbox` sandbox (with `DENO_DEPLOY_TOKEN`) or the `memory` one; every other
+ * choice is kept.
  *
  * @module
  */
@@ -29,7 +30,8 @@ export interface PlatformChoices {
 
 /**
  * Turns the configured store and sandbox into ones that work on the platform: on Deno Deploy the `sqlite` store (also
- * the default) becomes `kv` and the `virtual` or `local` sandbox (also the default) becomes `memory`.
+ * the default) becomes `kv` and the `virtual` or `local` sandbox (also the default) becomes `deno-sandbox` (Deno
+ * Deploy's microVMs, real commands) when `DENO_DEPLOY_TOKEN` is set, and `memory` (a simulated shell) otherwise.
  *
  * @example On Deno Deploy, the defaults become kv and memory
  * ```ts
@@ -62,6 +64,14 @@ export function platformChoices(
     (typeof store === "object" && store.kind === "sqlite" && !("append" in store));
   return {
     store: isSqlite ? "kv" : store,
-    sandbox: NEEDS_DISK_SANDBOXES.includes(sandbox) ? "memory" : sandbox,
+    sandbox: NEEDS_DISK_SANDBOXES.includes(sandbox) ? (hasDenoDeployToken() ? "deno-sandbox" : "memory") : sandbox,
   };
+}
+
+function hasDenoDeployToken(): boolean {
+  try {
+    return Boolean(Deno.env.get("DENO_DEPLOY_TOKEN"));
+  } catch {
+    return false; // without --allow-env for it, the token cannot be used either
+  }
 }

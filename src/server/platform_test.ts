@@ -37,3 +37,24 @@ Deno.test("platformChoices() names the valid platforms for an unknown one", () =
     /Unknown platform "deploy": use "auto", "local" or "deno-deploy"/,
   );
 });
+
+Deno.test("platformChoices() on Deno Deploy picks deno-sandbox when DENO_DEPLOY_TOKEN is set", () => {
+  const previous = { id: Deno.env.get("DENO_DEPLOYMENT_ID"), token: Deno.env.get("DENO_DEPLOY_TOKEN") };
+  try {
+    Deno.env.set("DENO_DEPLOYMENT_ID", "abc123");
+    Deno.env.set("DENO_DEPLOY_TOKEN", "ddo_example");
+    assert.deepEqual(platformChoices("auto", undefined, undefined), { store: "kv", sandbox: "deno-sandbox" });
+    assert.deepEqual(platformChoices("auto", undefined, "virtual").sandbox, "deno-sandbox");
+    assert.deepEqual(platformChoices("auto", undefined, "e2b").sandbox, "e2b");
+    Deno.env.delete("DENO_DEPLOY_TOKEN");
+    assert.deepEqual(platformChoices("auto", undefined, undefined), { store: "kv", sandbox: "memory" });
+    Deno.env.delete("DENO_DEPLOYMENT_ID");
+    Deno.env.set("DENO_DEPLOY_TOKEN", "ddo_example");
+    assert.deepEqual(platformChoices("auto", undefined, undefined), { store: "sqlite", sandbox: undefined });
+  } finally {
+    for (const [name, value] of [["DENO_DEPLOYMENT_ID", previous.id], ["DENO_DEPLOY_TOKEN", previous.token]]) {
+      if (value === undefined) Deno.env.delete(name!);
+      else Deno.env.set(name!, value);
+    }
+  }
+});

@@ -51,7 +51,7 @@ export interface ProjectAppOptions extends Omit<CreateAppOptions, "agents" | "wo
  */
 export async function createProjectApp(dir: string, options: ProjectAppOptions = {}): Promise<FlueApp> {
   const project = await openProject(dir);
-  if (options.check !== false) await assertProjectReady(project);
+  if (options.check !== false) await assertProjectReady(project, { agentEnv: options.env });
   const agents: Record<string, CreatedAgent> = {};
   const workflows: Record<string, WorkflowModule> = {};
   for (const [name, path] of project.modules.workflows) workflows[name] = await loadWorkflowModule(path);

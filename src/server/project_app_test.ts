@@ -56,3 +56,30 @@ Deno.test("createProjectApp() runs a worker with the configured settings, and re
     await assert.rejects(createProjectApp(dir), /unknown key "nope" in "flue.server"/);
   });
 });
+
+Deno.test("createProjectApp() fails at start on a broken role, an agent's unknown sandbox or a missing key", async () => {
+  await withProject({ model: "test", store: "memory" }, async (dir) => {
+    await Deno.mkdir(join(dir, ".agents", "roles"), { recursive: true });
+    await Deno.writeTextFile(join(dir, ".agents", "roles", "reviewer.md"), "---\nname: [broken\n---\nReview.\n");
+    await assert.rejects(createProjectApp(dir), (error: Error) => {
+      assert.equal(error.name, "ProjectCheckError");
+      assert.match(error.message, /^roles: .*reviewer\.md/);
+      return true;
+    });
+    const app = await createProjectApp(dir, { check: false });
+    await app.close();
+  });
+  await withProject({ model: "test", store: "memory" }, async (dir) => {
+    await Deno.writeTextFile(
+      join(dir, "agents", "echo.ts"),
+      `import { createAgent } from "${MOD}";\nexport default createAgent(() => ({ sandbox: "dokcer", model: "groq:llama" }));\n`,
+    );
+    await assert.rejects(createProjectApp(dir), (error: Error & { problems?: { message: string }[] }) => {
+      const messages = error.problems!.map((problem) => problem.message).join("\n");
+      assert.match(messages, /unknown sandbox "dokcer"/);
+      assert.match(messages, /model "groq:llama" needs GROQ_API_KEY/);
+      assert.match(error.message, /and 1 more: run "flue check"/);
+      return true;
+    });
+  });
+});

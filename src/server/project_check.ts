@@ -33,6 +33,8 @@ export interface CheckProjectOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** A model that replaces the configured one (`flue run --model`), checked instead of it. */
   model?: string;
+  /** The `ctx.env` agent initialisers get, as the server would give it; the environment by default. */
+  agentEnv?: Readonly<Record<string, string>>;
 }
 
 /** The project failed its checks: {@linkcode ProjectCheckError.problems} lists each problem. */
@@ -96,7 +98,11 @@ export async function checkProject(project: Project, options: CheckProjectOption
       const loaded = await loadAgentOrHandler(path);
       // A legacy handler declares its agents inside its function, so there is nothing more to check here.
       if (loaded.kind === "handler") continue;
-      declared = await loaded.agent.initialize({ id: "default", env: definedValues(env), payload: undefined });
+      declared = await loaded.agent.initialize({
+        id: "default",
+        env: { ...(options.agentEnv ?? definedValues(env)) },
+        payload: undefined,
+      });
     } catch (error) {
       problems.push({ where, message: `agent "${name}" does not load: ${messageOf(error)}` });
       continue;

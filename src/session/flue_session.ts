@@ -325,11 +325,12 @@ export class FlueSession implements Session {
     return this.#runtime.store.load(this.#key);
   }
 
-  /** Cancels what runs, then deletes the stored history. */
+  /** Cancels what runs, then deletes the stored history and, where the sandbox has one, its remote machine. */
   async delete(): Promise<void> {
     this.abort("session deleted");
     await this.#queue.drained();
     await this.#runtime.store.deleteSession(this.#key);
+    await this.#sandbox.destroy?.();
     this.#guard.reset();
     this.#lastSeq = -1;
   }

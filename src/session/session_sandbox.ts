@@ -7,8 +7,35 @@
 
 import type { Redactor } from "../telemetry/redactor.ts";
 import type { GlobOptions, GlobResult, GrepOptions, GrepResult } from "../sandbox/runner/deno_runner.ts";
-import type { DirEntry, ExecOptions, FileStat, Sandbox, SandboxPolicy, ShellResult } from "../sandbox/sandbox.ts";
+import type {
+  DirEntry,
+  ExecOptions,
+  FileStat,
+  Sandbox,
+  SandboxContext,
+  SandboxFactory,
+  SandboxPolicy,
+  ShellResult,
+} from "../sandbox/sandbox.ts";
+import { virtualWorkspacePath } from "../sandbox/virtual_sandbox.ts";
 import type { WorkspaceSandbox } from "../sandbox/workspace_sandbox.ts";
+
+/** The part of a session's sandbox the system prompt reads the workspace's instructions through. */
+export type InstructionsView = Pick<Sandbox, "readFile" | "root" | "kind" | "revision">;
+
+/** How a {@linkcode SessionSandbox} treats a sandbox it has not created yet. */
+export interface SessionSandboxOptions {
+  /**
+   * The sandbox outlives the process (a remote machine reconnected by stored id), so `destroy()` opens it to delete it
+   * even when this process never used it.
+   */
+  destroyUnopened?: boolean;
+  /**
+   * Whether the workspace is known to be empty before creation (see {@linkcode isEmptyBeforeCreation}), so reading
+   * `AGENTS.md` for the system prompt need not create it. Default: not known.
+   */
+  isEmptyBeforeCreation?: () => Promise<boolean>;
+}
 
 /** A sandbox created on first use, redacting what it returns. */
 export class SessionSandbox implements Sandbox {
@@ -25,13 +52,59 @@ export class SessionSandbox implements Sandbox {
    * @param policy The policy in force.
    * @param create Creates the real sandbox on first use.
    * @param redactor Removes secret values from results.
+   * @param options What is known of the sandbox before it is created.
    */
-  constructor(kind: string, policy: Readonly<SandboxPolicy>, create: () => Promise<Sandbox>, redactor: Redactor) {
+  constructor(
+    kind: string,
+    policy: Readonly<SandboxPolicy>,
+    create: () => Promise<Sandbox>,
+    redactor: Redactor,
+    options: SessionSandboxOptions = {},
+  ) {
     this.kind = kind;
     this.policy = policy;
     this.#create = create;
     this.#redactor = redactor;
+    this.#destroyUnopened = options.destroyUnopened ?? false;
+    this.#isEmptyBeforeCreation = options.isEmptyBeforeCreation ?? (() => Promise.resolve(false));
   }
+
+  readonly #isEmptyBeforeCreation: () => Promise<boolean>;
+  #instructions?: InstructionsView;
+
+  /**
+   * What the system prompt reads the workspace's `AGENTS.md` through. Until the sandbox is created, a workspace known
+   * to be empty (see {@linkcode isEmptyBeforeCreation}) answers "not found" without creating it, so that a session
+   * whose agent never touches a file never builds its sandbox.
+   *
+   * @returns The same view on every call.
+   */
+  instructionsView(): InstructionsView {
+    const isCreated = () => this.#sandbox !== undefined;
+    const isEmpty = () => this.#isEmptyBeforeCreation();
+    const read = (path: string) => this.readFile(path);
+    const facts = () => ({ kind: this.kind, root: this.root, revision: this.revision });
+    this.#instructions ??= {
+      get kind() {
+        return facts().kind;
+      },
+      get root() {
+        return facts().root;
+      },
+      get revision() {
+        return facts().revision;
+      },
+      async readFile(path: string): Promise<string> {
+        if (!isCreated() && await isEmpty()) {
+          throw new Deno.errors.NotFound(`No such file or directory in the workspace: "${path}"`);
+        }
+        return await read(path);
+      },
+    };
+    return this.#instructions;
+  }
+
+  readonly #destroyUnopened: boolean;
 
   /** The workspace root; empty until the sandbox has been used. */
   get root(): string {
@@ -123,6 +196,18 @@ export class SessionSandbox implements Sandbox {
       stderr: this.#redactor.redactText(result.stderr),
     };
   }
+  /**
+   * Deletes the underlying sandbox's workspace for good where it can (see `Sandbox.destroy`); the next call starts a
+   * fresh one. Called when the session is deleted.
+   */
+  async destroy(): Promise<void> {
+    const pending = this.#sandbox ?? (this.#destroyUnopened ? this.open() : undefined);
+    this.#sandbox = undefined;
+    this.#created = undefined;
+    const sandbox = await pending?.catch(() => undefined);
+    if (sandbox?.destroy) await sandbox.destroy();
+    else await sandbox?.close();
+  }
   /** Stops the sandbox's helper processes, if it was ever created. */
   async close(): Promise<void> {
     const pending = this.#sandbox;
@@ -151,4 +236,31 @@ export function withGrantedEnv(sandbox: Sandbox, grantedEnv: Record<string, stri
       return typeof value === "function" ? value.bind(target) : value ?? Reflect.get(target, property, receiver);
     },
   });
+}
+
+/**
+ * Tells, without creating it, whether a built-in sandbox would start empty: a `memory` sandbox or a `virtual` one whose
+ * workspace directory does not exist yet, either without a seed. Any other sandbox may hold files from the start.
+ *
+ * @param spec The sandbox name or factory.
+ * @param context What the sandbox would be created with.
+ * @returns A check to run before the sandbox exists.
+ */
+export function isEmptyBeforeCreation(
+  spec: string | SandboxFactory,
+  context: SandboxContext,
+): () => Promise<boolean> {
+  if (context.seedFrom !== undefined) return () => Promise.resolve(false);
+  if (spec === "memory") return () => Promise.resolve(true);
+  if (spec !== "virtual") return () => Promise.resolve(false);
+  const workspace = virtualWorkspacePath(context.stateDir, context.agent, context.instanceId, context.session);
+  return async () => {
+    try {
+      await Deno.lstat(workspace);
+      return false;
+    } catch (error) {
+      // Anything but a clear "missing" (say, no read permission) lets the sandbox decide.
+      return error instanceof Deno.errors.NotFound;
+    }
+  };
 }

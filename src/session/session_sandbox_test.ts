@@ -5,7 +5,7 @@ import { createMemorySandbox } from "../sandbox/memory_sandbox.ts";
 import { DENY_ALL_POLICY, type Sandbox, type SandboxContext } from "../sandbox/sandbox.ts";
 import { createGrepTool } from "../tools/builtin/grep_tool.ts";
 import { toolContext } from "../tools/testdata/memory_fixture.ts";
-import { SessionSandbox, withGrantedEnv } from "./session_sandbox.ts";
+import { isEmptyBeforeCreation, SessionSandbox, withGrantedEnv } from "./session_sandbox.ts";
 
 const SECRET = "sk-test-0123456789";
 
@@ -74,4 +74,54 @@ Deno.test("SessionSandbox.grep() declines with secrets to redact, so a pattern c
     );
     assert.deepEqual((await sandbox.glob("**"))?.paths, ["src/config.ts"]);
   });
+});
+
+Deno.test("A session's sandbox is created on its first file operation, not by prompts that touch no file", async () => {
+  const { init } = await import("../agent/init.ts");
+  const projectDir = await Deno.realPath(await Deno.makeTempDir({ prefix: "flue_lazy_sandbox_" }));
+  try {
+    await Deno.writeTextFile(`${projectDir}/AGENTS.md`, "Answer briefly.\n");
+    const agent = await init({ model: "test", sandbox: "virtual", store: "memory", projectDir, allowWrite: true });
+    try {
+      const session = await agent.session("quiet");
+      await session.prompt("Hello");
+      await session.prompt("Hello again");
+      const sandboxes = `${projectDir}/.flue/sandboxes`;
+      assert.equal(await Deno.lstat(sandboxes).then(() => true, () => false), false, "no workspace yet");
+      await session.fs.writeFile("AGENTS.md", "Workspace rule.\n");
+      assert.equal(await Deno.readTextFile(`${sandboxes}/default/default/quiet/AGENTS.md`), "Workspace rule.\n");
+      // Once it exists, the workspace's own instructions reach the prompt again.
+      const { FunctionModel } = await import("../model/test_models/function_model.ts");
+      const model = new FunctionModel(() => "ok");
+      await session.prompt("Hello", { model });
+      assert.match(JSON.stringify(model.calls[0]), /Workspace rule\./);
+    } finally {
+      await agent.close();
+    }
+  } finally {
+    await Deno.remove(projectDir, { recursive: true });
+  }
+});
+
+Deno.test("isEmptyBeforeCreation() knows a fresh memory or unseeded virtual workspace is empty, and nothing else", async () => {
+  const base = await Deno.realPath(await Deno.makeTempDir({ prefix: "flue_empty_" }));
+  try {
+    const context: SandboxContext = {
+      projectDir: base,
+      stateDir: `${base}/.flue`,
+      agent: "a",
+      instanceId: "1",
+      session: "s",
+      policy: DENY_ALL_POLICY,
+    };
+    assert.equal(await isEmptyBeforeCreation("memory", context)(), true);
+    assert.equal(await isEmptyBeforeCreation("memory", { ...context, seedFrom: base })(), false);
+    assert.equal(await isEmptyBeforeCreation("local", context)(), false);
+    const virtual = isEmptyBeforeCreation("virtual", context);
+    assert.equal(await virtual(), true);
+    await Deno.mkdir(`${base}/.flue/sandboxes/a/1/s`, { recursive: true });
+    assert.equal(await virtual(), false);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
 });

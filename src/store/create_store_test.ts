@@ -63,6 +63,7 @@ Deno.test("createStore() returns a ready store unchanged", async () => {
     createRun: unused,
     updateRun: unused,
     getRun: unused,
+    listRuns: unused,
     appendRunEvents: unused,
     listRunEvents: unused,
     enqueueDispatch: unused,

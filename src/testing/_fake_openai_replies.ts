@@ -20,6 +20,10 @@ export interface FakeReply {
   text?: string;
   /** Reasoning text, sent as `reasoning_content` (the DeepSeek form). */
   reasoning?: string;
+  /** The streamed text deltas exactly, instead of `text` split at words (a replayed cassette's chunks). */
+  textDeltas?: string[];
+  /** The streamed reasoning deltas exactly, instead of `reasoning` split at words. */
+  reasoningDeltas?: string[];
   /** Tool calls, several allowed; their arguments are split across chunks when streamed. */
   toolCalls?: FakeToolCall[];
   /** Token counts to report; estimated from the text lengths when omitted. */
@@ -129,8 +133,10 @@ export function streamFrames(step: FakeReply, context: ReplyContext): Uint8Array
   };
   const delta = (value: Record<string, unknown>) => [{ index: 0, delta: value, logprobs: null, finish_reason: null }];
   const frames = [chunk(delta({ role: "assistant", content: "", refusal: null }))];
-  for (const piece of splitText(step.reasoning ?? "")) frames.push(chunk(delta({ reasoning_content: piece })));
-  for (const piece of splitText(step.text ?? "")) frames.push(chunk(delta({ content: piece })));
+  for (const piece of step.reasoningDeltas ?? splitText(step.reasoning ?? "")) {
+    frames.push(chunk(delta({ reasoning_content: piece })));
+  }
+  for (const piece of step.textDeltas ?? splitText(step.text ?? "")) frames.push(chunk(delta({ content: piece })));
   calls.forEach((call, index) => {
     frames.push(chunk(delta({
       tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],

@@ -16,6 +16,9 @@ import {
   streamFrames,
 } from "./_fake_openai_replies.ts";
 
+import type { Cassette } from "../model/cassette.ts";
+import { cassetteHandler } from "./_fake_openai_cassette.ts";
+
 export type { FakeFailure, FakeMalformed, FakeReply, FakeStep, FakeToolCall } from "./_fake_openai_replies.ts";
 
 /** One request the fake server received. */
@@ -42,6 +45,12 @@ export interface FakeOpenAIOptions {
   requireApiKey?: string;
   /** The model ids `GET /v1/models` lists. Defaults to `["fake-model"]`. */
   models?: string[];
+  /**
+   * A cassette (file path or content) recorded with `FLUE_RECORD`: each chat completion request is matched against
+   * the recorded requests and answered with the recorded reply, streamed in the recorded chunks. A request that
+   * matches none gets a 400 whose message names the first differing field. Used instead of `steps` and `handler`.
+   */
+  cassette?: string | Cassette;
 }
 
 /** A running fake server. */
@@ -93,6 +102,10 @@ export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAIServ
   if (options.requireApiKey !== undefined && (typeof options.requireApiKey !== "string" || !options.requireApiKey)) {
     throw new TypeError("Invalid requireApiKey: expected a non-empty string");
   }
+  if (options.cassette !== undefined && (options.steps !== undefined || options.handler !== undefined)) {
+    throw new TypeError("A fake server replays a cassette or follows steps and a handler, not both: choose one");
+  }
+  const handler = options.cassette === undefined ? options.handler : cassetteHandler(options.cassette);
   const queue: FakeStep[] = [...(options.steps ?? [])];
   const requests: RecordedRequest[] = [];
   const closing = new AbortController();
@@ -141,7 +154,7 @@ export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAIServ
     if (!bodyIsValid || typeof body !== "object" || body === null) {
       return json(400, errorBody("The request body is not a JSON object", "invalid_request_error"));
     }
-    const step = queue.shift() ?? await options.handler?.(recorded);
+    const step = queue.shift() ?? await handler?.(recorded);
     if (step === undefined) {
       return json(
         500,

@@ -61,6 +61,7 @@ export class RunnerProcess {
   #nextId = 1;
   #outgoing: string[] = [];
   #isWriting = false;
+  #writing: Promise<void> | undefined;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #alive = true;
   #stderrTail = "";
@@ -168,13 +169,18 @@ export class RunnerProcess {
     const bytes = encoder.encode(`${this.#outgoing.join("\n")}\n`);
     this.#outgoing.length = 0;
     this.#isWriting = true;
-    this.#stdin.write(bytes).then(
+    this.#writing = this.#stdin.write(bytes).then(
       () => {
         this.#isWriting = false;
+        this.#writing = undefined;
         if (this.#outgoing.length > 0) this.#writeQueued();
       },
       // A failed write means the process is gone; the reply reader then fails every pending request.
-      () => this.kill("could not be written to"),
+      () => {
+        this.#isWriting = false;
+        this.#writing = undefined;
+        this.kill("could not be written to");
+      },
     );
   }
 
@@ -202,6 +208,8 @@ export class RunnerProcess {
   async close(graceMs: number): Promise<void> {
     this.#endReason ??= "was closed";
     this.#alive = false;
+    // Requests already accepted go out first, so that closing answers them rather than failing them.
+    for (let turn = 0; this.#writing !== undefined && turn < 1000; turn++) await this.#writing;
     await this.#stdin.close().catch(() => {});
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), graceMs));

@@ -10,14 +10,20 @@
 
 import { globSource, matchingBrace, splitAlternatives } from "../glob_pattern.ts";
 
-/** The configuration the parent passes as the runner's first argument, as JSON. */
-export interface RunnerConfig {
-  /** The workspace's real path. */
+/** One workspace a runner serves: requests name it by its root. */
+export interface RunnerWorkspace {
+  /** The workspace's real path, inside one of the served roots. */
   root: string;
   /** Paths relative to the root that may be read but never written (`.git`). */
   readOnlyPaths: string[];
   /** Paths relative to the root that may be neither read nor written (the state directory). */
   hiddenPaths: string[];
+}
+
+/** The configuration the parent passes as the runner's first argument, as JSON. */
+export interface RunnerConfig {
+  /** The real paths of the directories whose workspaces this runner may serve; its permission flags name these. */
+  servedRoots: string[];
   /** Largest file `readFile` returns, and largest file `grep` searches, in bytes. */
   maxReadBytes: number;
   /** Only tests turn this off, to show that the permission flags hold on their own. */
@@ -25,9 +31,14 @@ export interface RunnerConfig {
 }
 
 /**
- * The runner. Reads one JSON request per line on stdin (`{id, op, ...}`), answers each with one JSON line on stdout
+ * The runner. Reads one JSON request per line on stdin (`{id, op, root, ...}`), answers each with one JSON line on stdout
  * (`{id, ok: true, value}` or `{id, ok: false, error: {name, message}}`), and exits when stdin closes. Answers may come
  * in any order: walks and recursive removals run concurrently with later requests.
+ *
+ * One runner serves many workspaces below its served roots: `serve` registers one (its root and protected paths),
+ * `release` forgets it, and every other request names the workspace it is for by `root`, to which all its paths are
+ * confined. The parent only ever sends a session's own root, so a request for another workspace means a bug, and is
+ * refused unless that workspace was registered.
  *
  * Path checks and reads use Deno's synchronous calls on purpose. An asynchronous call hops to a thread pool and back,
  * which costs more than the system call itself for the small files agents read; this process serves nothing else
@@ -38,7 +49,9 @@ export interface RunnerConfig {
  */
 export async function runnerMain(): Promise<void> {
   const config: RunnerConfig = JSON.parse(Deno.args[0]);
-  const root: string = await Deno.realPath(config.root);
+  const servedRoots: string[] = config.servedRoots.map((root) => Deno.realPathSync(root));
+  type Workspace = RunnerWorkspace;
+  const workspaces = new Map<string, Workspace>();
   const MAX_LINK_DEPTH = 40;
   const MAX_WALKED_ENTRIES = 200_000;
   const MAX_LINE_TEXT = 400;
@@ -72,9 +85,9 @@ export async function runnerMain(): Promise<void> {
   function isInside(base: string, candidate: string): boolean {
     return base === "/" || candidate === base || candidate.startsWith(`${base}/`);
   }
-  function relative(absolute: string): string {
-    if (absolute === root) return ".";
-    return isInside(root, absolute) ? absolute.slice(root.length + 1) : absolute;
+  function relative(ws: Workspace, absolute: string): string {
+    if (absolute === ws.root) return ".";
+    return isInside(ws.root, absolute) ? absolute.slice(ws.root.length + 1) : absolute;
   }
   function dirname(path: string): string {
     const index = path.lastIndexOf("/");
@@ -86,20 +99,49 @@ export async function runnerMain(): Promise<void> {
   function denied(denied: string, message: string, option = "none"): RunnerError {
     return new RunnerError("PolicyDenied", message, denied, option);
   }
-  function matchesEntry(absolute: string, entries: string[]): string | undefined {
-    const lowered = relative(absolute).toLowerCase();
+  function matchesEntry(ws: Workspace, absolute: string, entries: string[]): string | undefined {
+    const lowered = relative(ws, absolute).toLowerCase();
     return entries.find((entry) => {
       const target = entry.toLowerCase();
       return lowered === target || lowered.startsWith(`${target}/`);
     });
   }
 
-  function lexical(path: unknown): string {
+  // Registers a workspace. Its root must be a real path (no link planted in its place) below a served root.
+  function serve(spec: Record<string, unknown>): Workspace {
+    const root = spec.root;
+    const entries = (value: unknown) =>
+      Array.isArray(value) && value.every((entry) => typeof entry === "string" && entry !== "") ? value : undefined;
+    const readOnlyPaths = entries(spec.readOnlyPaths ?? []);
+    const hiddenPaths = entries(spec.hiddenPaths ?? []);
+    if (typeof root !== "string" || !root.startsWith("/") || readOnlyPaths === undefined || hiddenPaths === undefined) {
+      throw new RunnerError("InvalidRequest", `Workspace ${JSON.stringify(root)} must be an absolute path with lists`);
+    }
+    if (!servedRoots.some((served) => isInside(served, root))) {
+      throw denied(`workspace "${root}"`, `Workspace "${root}" is not below a directory this runner serves`);
+    }
+    if (Deno.realPathSync(root) !== root) {
+      throw denied(`workspace "${root}"`, `Workspace "${root}" is not a real path: a link stands in its place`);
+    }
+    const workspace = { root, readOnlyPaths, hiddenPaths };
+    workspaces.set(root, workspace);
+    return workspace;
+  }
+
+  function workspaceOf(request: Record<string, unknown>): Workspace {
+    const workspace = typeof request.root === "string" ? workspaces.get(request.root) : undefined;
+    if (workspace === undefined) {
+      throw new RunnerError("UnknownWorkspace", `Workspace ${JSON.stringify(request.root)} is not served here`);
+    }
+    return workspace;
+  }
+
+  function lexical(ws: Workspace, path: unknown): string {
     if (typeof path !== "string" || path === "" || path.includes("\0")) {
       throw denied(`path ${JSON.stringify(path)}`, "Path must be a non-empty string without NUL bytes");
     }
-    const absolute = normalize(path.startsWith("/") ? path : `${root}/${path}`);
-    if (config.checkPaths && !isInside(root, absolute)) {
+    const absolute = normalize(path.startsWith("/") ? path : `${ws.root}/${path}`);
+    if (config.checkPaths && !isInside(ws.root, absolute)) {
       throw denied(`path "${path}"`, `Path "${path}" leaves the workspace: paths must stay inside the workspace`);
     }
     return absolute;
@@ -107,9 +149,9 @@ export async function runnerMain(): Promise<void> {
 
   // The real path of `absolute`, following every symlink, with a missing tail kept as written. A dangling link is
   // followed by hand, so that a write through it cannot land wherever it points.
-  function realPath(absolute: string, depth = 0): string {
+  function realPath(ws: Workspace, absolute: string, depth = 0): string {
     if (depth > MAX_LINK_DEPTH) {
-      throw new RunnerError("FilesystemLoop", `Too many levels of symbolic links in "${relative(absolute)}"`);
+      throw new RunnerError("FilesystemLoop", `Too many levels of symbolic links in "${relative(ws, absolute)}"`);
     }
     const tail: string[] = [];
     let current = absolute;
@@ -132,39 +174,48 @@ export async function runnerMain(): Promise<void> {
         const through = tail.length === 0 ? followed : `${followed}/${tail.join("/")}`;
         // Left unresolved so that the prefix check refuses it; without that check, following it lets the permission
         // flags refuse it instead.
-        if (config.checkPaths && !isInside(root, followed)) return through;
-        return realPath(through, depth + 1);
+        if (config.checkPaths && !isInside(ws.root, followed)) return through;
+        return realPath(ws, through, depth + 1);
       }
-      if (current === "/" || current === root) {
-        throw new Deno.errors.NotFound(`The workspace "${root}" does not exist`);
+      if (current === "/" || current === ws.root) {
+        throw new Deno.errors.NotFound(`The workspace "${ws.root}" does not exist`);
       }
       tail.unshift(basename(current));
       current = dirname(current);
     }
   }
 
-  function checkReal(requested: string, real: string, forWrite: boolean): void {
+  function checkReal(ws: Workspace, requested: string, real: string, forWrite: boolean): void {
     if (!config.checkPaths) return;
-    const shown = relative(requested);
-    if (!isInside(root, real)) {
+    const shown = relative(ws, requested);
+    if (!isInside(ws.root, real)) {
       throw denied(
         `path "${shown}"`,
         `Path "${shown}" is a symbolic link that leaves the workspace: paths must stay inside the workspace`,
       );
     }
-    const hidden = matchesEntry(real, config.hiddenPaths) ?? matchesEntry(requested, config.hiddenPaths);
+    const hidden = matchesEntry(ws, real, ws.hiddenPaths) ?? matchesEntry(ws, requested, ws.hiddenPaths);
     if (hidden !== undefined) {
       throw denied(
         `path "${shown}"`,
         `Path "${shown}" is inside "${hidden}/", which holds sandbox state and is hidden`,
       );
     }
-    const readOnly = forWrite ? matchesEntry(real, config.readOnlyPaths) : undefined;
-    if (readOnly !== undefined) {
+    const readOnly = forWrite ? matchesEntry(ws, real, ws.readOnlyPaths) : undefined;
+    if (readOnly !== undefined && readOnly.toLowerCase() === ".git") {
       throw denied(
         `write to "${shown}"`,
         `Writing into "${readOnly}/" through the file API is refused, because its contents can make tools run ` +
           `commands; it is read-only to commands as well. Change it outside the agent`,
+      );
+    }
+    if (readOnly !== undefined) {
+      throw denied(
+        `write to "${shown}"`,
+        `Writing "${shown}" is refused: "${readOnly}" is part of the project's instructions, configuration or code, ` +
+          `which are read-only to the model so that it cannot change what later runs load. Set ` +
+          `"allowProjectWrites" to allow it`,
+        "allowProjectWrites",
       );
     }
   }
@@ -172,56 +223,210 @@ export async function runnerMain(): Promise<void> {
   // Resolves a requested path to the real path the operation then uses, so that Deno's permission flags are checked
   // against where the data really is and not against a link inside the workspace. Nothing is cached between calls: a
   // command running meanwhile may have replaced any part of the path with a link.
-  function resolve(path: unknown, forWrite: boolean): { requested: string; real: string } {
-    const requested = lexical(path);
+  function resolve(ws: Workspace, path: unknown, forWrite: boolean): { requested: string; real: string } {
+    const requested = lexical(ws, path);
     // Checked before resolving too, because the permission flags refuse even the resolving of hidden paths.
-    checkReal(requested, requested, forWrite);
-    const real = realPath(requested);
-    checkReal(requested, real, forWrite);
+    checkReal(ws, requested, requested, forWrite);
+    const real = realPath(ws, requested);
+    checkReal(ws, requested, real, forWrite);
     return { requested, real };
   }
 
-  // Resolves only the parent, for operations on a link itself rather than on what it points to.
-  function resolveEntry(path: unknown, forWrite: boolean): { requested: string; real: string } {
-    const requested = lexical(path);
-    if (requested === root) return { requested, real: root };
-    checkReal(requested, requested, forWrite);
-    const parent = realPath(dirname(requested));
-    const real = parent === "/" ? `/${basename(requested)}` : `${parent}/${basename(requested)}`;
-    checkReal(requested, real, forWrite);
-    return { requested, real };
+  // The check-then-open race: a command in the same session may swap any directory of a path for a link between a
+  // check and the open that follows it, and a path string is resolved again by the kernel at each call. So the
+  // operations below never hand the kernel a checked path. They move this process into the directory one component at
+  // a time from the workspace root and ask the kernel where that put it (getcwd), which no later swap can change; then
+  // they open the last component relative to that directory, and compare what they opened (fstat) with what they
+  // examined (lstat) before. A link found on the way is followed by hand, within the workspace.
+
+  // Enters the directory `absolute` names and returns its real path, checked at every step. With `create`, missing
+  // directories are made on the way (each in a directory already checked).
+  function enterDirectory(ws: Workspace, absolute: string, forWrite: boolean, create = false, depth = 0): string {
+    if (!isInside(ws.root, absolute)) {
+      // Reached only with the path checks off: the permission flags alone must refuse it.
+      Deno.chdir(absolute);
+      return Deno.cwd();
+    }
+    Deno.chdir(ws.root);
+    const rest = relative(ws, absolute);
+    if (rest === ".") return ws.root;
+    const segments = rest.split("/");
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index];
+      let info: Deno.FileInfo | undefined;
+      try {
+        info = Deno.lstatSync(segment);
+      } catch (error) {
+        if (!create || !(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      if (info?.isSymlink) {
+        // Followed by hand, so that one leaving the workspace is refused by name rather than by the kernel.
+        const followed = followLink(ws, segment, absolute, depth);
+        const remaining = segments.slice(index + 1).join("/");
+        return enterDirectory(
+          ws,
+          remaining === "" ? followed : `${followed}/${remaining}`,
+          forWrite,
+          create,
+          depth + 1,
+        );
+      }
+      if (info === undefined) {
+        const here = Deno.cwd();
+        checkReal(ws, absolute, here === "/" ? `/${segment}` : `${here}/${segment}`, forWrite);
+        // A link put in its place meanwhile makes this fail (mkdir never follows one) rather than create elsewhere.
+        Deno.mkdirSync(segment);
+      }
+      // The kernel follows a link swapped in since the lstat; where it led is checked next.
+      Deno.chdir(segment);
+      const here = Deno.cwd();
+      if (config.checkPaths && !isInside(ws.root, here)) {
+        throw denied(
+          `path "${relative(ws, absolute)}"`,
+          `Path "${relative(ws, absolute)}" passes through a symbolic link that leaves the workspace: paths must ` +
+            `stay inside the workspace`,
+        );
+      }
+    }
+    return Deno.cwd();
+  }
+
+  // Enters the directory holding `requested` and names its last component there.
+  function enterParent(
+    ws: Workspace,
+    requested: string,
+    forWrite: boolean,
+    create = false,
+  ): { name: string; real: string } {
+    // Checked before entering too, because the permission flags refuse even the entering of hidden paths.
+    checkReal(ws, requested, requested, forWrite);
+    const directory = enterDirectory(ws, dirname(requested), forWrite, create);
+    const name = basename(requested);
+    const real = directory === "/" ? `/${name}` : `${directory}/${name}`;
+    checkReal(ws, requested, real, forWrite);
+    return { name, real };
+  }
+
+  // Where a link (in the current directory) leads, refused when that leaves the workspace.
+  function followLink(ws: Workspace, name: string, requested: string, depth: number): string {
+    if (depth >= MAX_LINK_DEPTH) {
+      throw new RunnerError("FilesystemLoop", `Too many levels of symbolic links in "${relative(ws, requested)}"`);
+    }
+    let target: string;
+    try {
+      target = Deno.readLinkSync(name);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) throw error;
+      // No longer a link: something replaced it since it was examined.
+      throw new RunnerError("Interrupted", `"${relative(ws, requested)}" changed while being resolved: try again`);
+    }
+    const here = Deno.cwd();
+    const followed = normalize(target.startsWith("/") ? target : `${here}/${target}`);
+    if (config.checkPaths && !isInside(ws.root, followed)) {
+      const shown = relative(ws, requested);
+      throw denied(
+        `path "${shown}"`,
+        `Path "${shown}" is a symbolic link that leaves the workspace: paths must stay inside the workspace`,
+      );
+    }
+    return followed;
+  }
+
+  // Facts about what `requested` names, following links by hand; `lstat` of the last one reached.
+  function statFollowing(ws: Workspace, requested: string, depth = 0): Deno.FileInfo {
+    if (requested === ws.root) return Deno.lstatSync(ws.root);
+    const { name } = enterParent(ws, requested, false);
+    const info = Deno.lstatSync(name);
+    return info.isSymlink ? statFollowing(ws, followLink(ws, name, requested, depth), depth + 1) : info;
+  }
+
+  // Opens a regular file for reading and returns it with its facts, taken from the open file itself.
+  function openForRead(ws: Workspace, requested: string, shown = requested, depth = 0): {
+    file: Deno.FsFile;
+    info: Deno.FileInfo;
+  } {
+    if (requested === ws.root) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    const { name } = enterParent(ws, requested, false);
+    const before = Deno.lstatSync(name);
+    if (before.isSymlink) return openForRead(ws, followLink(ws, name, shown, depth), shown, depth + 1);
+    if (before.isDirectory) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    // Checked before opening, so that a FIFO is refused rather than waited on.
+    if (!before.isFile) throw new RunnerError("NotAFile", `"${relative(ws, shown)}" is not a regular file`);
+    const file = Deno.openSync(name);
+    const info = file.statSync();
+    if (info.ino !== before.ino || info.dev !== before.dev) {
+      file.close();
+      throw new RunnerError("Interrupted", `"${relative(ws, shown)}" was replaced while being opened: try again`);
+    }
+    return { file, info };
+  }
+
+  // Opens a file for writing, creating it when missing, without truncating anything before it is known to be the
+  // file the checks saw.
+  function openForWrite(ws: Workspace, requested: string, shown = requested, depth = 0): Deno.FsFile {
+    if (requested === ws.root) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    const { name } = enterParent(ws, requested, true, true);
+    let before: Deno.FileInfo | undefined;
+    try {
+      before = Deno.lstatSync(name);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    // createNew never follows a link: one swapped in meanwhile makes the call fail instead.
+    if (before === undefined) return Deno.openSync(name, { write: true, createNew: true });
+    if (before.isSymlink) return openForWrite(ws, followLink(ws, name, shown, depth), shown, depth + 1);
+    if (before.isDirectory) throw new RunnerError("IsADirectory", `"${relative(ws, shown)}" is a directory`);
+    if (!before.isFile) throw new RunnerError("NotAFile", `"${relative(ws, shown)}" is not a regular file`);
+    const file = Deno.openSync(name, { write: true });
+    const info = file.statSync();
+    if (info.ino !== before.ino || info.dev !== before.dev) {
+      file.close();
+      throw new RunnerError("Interrupted", `"${relative(ws, shown)}" was replaced while being opened: try again`);
+    }
+    return file;
+  }
+
+  // Reads a file as `readFile` does.
+  function readChecked(ws: Workspace, requested: string): Uint8Array {
+    const { file, info } = openForRead(ws, requested);
+    try {
+      return readBounded(ws, file, requested, info);
+    } finally {
+      file.close();
+    }
   }
 
   // Reads at most `maxReadBytes` however the file changes after the check: a command running meanwhile may grow it or
   // swap it, and the read stops at the limit either way.
-  function readBounded(path: string, requested: string, info: Deno.FileInfo = Deno.statSync(path)): Uint8Array {
-    if (info.isDirectory) throw new RunnerError("IsADirectory", `"${relative(requested)}" is a directory`);
-    if (!info.isFile) throw new RunnerError("NotAFile", `"${relative(requested)}" is not a regular file`);
+  function readBounded(ws: Workspace, file: Deno.FsFile, requested: string, info: Deno.FileInfo): Uint8Array {
+    if (info.isDirectory) throw new RunnerError("IsADirectory", `"${relative(ws, requested)}" is a directory`);
+    if (!info.isFile) throw new RunnerError("NotAFile", `"${relative(ws, requested)}" is not a regular file`);
     const limit = `the ${config.maxReadBytes} bytes a read may return`;
     if (info.size > config.maxReadBytes) {
-      throw new RunnerError("FileTooLarge", `File "${relative(requested)}" has ${info.size} bytes, more than ${limit}`);
+      throw new RunnerError(
+        "FileTooLarge",
+        `File "${relative(ws, requested)}" has ${info.size} bytes, more than ${limit}`,
+      );
     }
-    const file = Deno.openSync(path);
-    try {
-      let bytes = new Uint8Array(info.size + 1);
-      let length = 0;
-      for (;;) {
-        if (length === bytes.length) {
-          if (length > config.maxReadBytes) {
-            throw new RunnerError("FileTooLarge", `File "${relative(requested)}" grew past ${limit} while being read`);
-          }
-          const grown = new Uint8Array(Math.min(length * 2, config.maxReadBytes + 1));
-          grown.set(bytes);
-          bytes = grown;
+    let bytes = new Uint8Array(info.size + 1);
+    let length = 0;
+    for (;;) {
+      if (length === bytes.length) {
+        if (length > config.maxReadBytes) {
+          throw new RunnerError(
+            "FileTooLarge",
+            `File "${relative(ws, requested)}" grew past ${limit} while being read`,
+          );
         }
-        const count = file.readSync(bytes.subarray(length));
-        if (count === null) return bytes.subarray(0, length);
-        length += count;
-        // A regular file reads short only at its end, which saves asking again to be told so.
-        if (length < bytes.length) return bytes.subarray(0, length);
+        const grown = new Uint8Array(Math.min(length * 2, config.maxReadBytes + 1));
+        grown.set(bytes);
+        bytes = grown;
       }
-    } finally {
-      file.close();
+      const count = file.readSync(bytes.subarray(length));
+      if (count === null) return bytes.subarray(0, length);
+      length += count;
+      // A regular file reads short only at its end, which saves asking again to be told so.
+      if (length < bytes.length) return bytes.subarray(0, length);
     }
   }
 
@@ -246,19 +451,31 @@ export async function runnerMain(): Promise<void> {
   // what they would find: breadth first, by name within a directory, regular files only (links and special files are
   // left out, so no link is followed), not entering SKIPPED_DIRECTORIES below `start`, and leaving out hidden paths.
   // Yields real paths. `walk.isComplete` turns false when the walk stops at `maxFiles` files or the entry cap.
-  async function* walkFiles(start: string, maxFiles: number, walk: { isComplete: boolean }): AsyncGenerator<string> {
+  async function* walkFiles(
+    ws: Workspace,
+    start: string,
+    maxFiles: number,
+    walk: { isComplete: boolean },
+  ): AsyncGenerator<string> {
     const queue = [start];
     let visited = 0;
     let files = 0;
     for (let next = 0; next < queue.length; next++) {
       const directory = queue[next];
-      const entries: Deno.DirEntry[] = [];
+      let entries: Deno.DirEntry[];
       try {
-        for await (const entry of Deno.readDir(directory)) entries.push(entry);
+        // Listed from inside the checked directory, so that a directory swapped for a link meanwhile is refused.
+        enterDirectory(ws, directory, false);
+        entries = [...Deno.readDirSync(".")];
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) continue;
+        if (
+          error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
+          (error as Error).name === "PolicyDenied"
+        ) continue;
         throw error;
       }
+      // Other requests get their turn between directories.
+      if (next % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 0));
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const entry of entries) {
         if (++visited > MAX_WALKED_ENTRIES) {
@@ -266,7 +483,7 @@ export async function runnerMain(): Promise<void> {
           return;
         }
         const path = directory === "/" ? `/${entry.name}` : `${directory}/${entry.name}`;
-        if (matchesEntry(path, config.hiddenPaths) !== undefined) continue;
+        if (matchesEntry(ws, path, ws.hiddenPaths) !== undefined) continue;
         if (entry.isDirectory) {
           if (!SKIPPED_DIRECTORIES.includes(entry.name)) queue.push(path);
         } else if (entry.isFile) {
@@ -288,13 +505,13 @@ export async function runnerMain(): Promise<void> {
     }
   }
 
-  async function glob(request: Record<string, unknown>): Promise<unknown> {
+  async function glob(ws: Workspace, request: Record<string, unknown>): Promise<unknown> {
     const matcher = compileGlob(request.pattern);
     const limit = positiveInteger(request.maxResults, 1000);
     const maxFiles = positiveInteger(request.maxFiles, Infinity);
-    const searched = resolve(request.path ?? ".", false);
+    const searched = resolve(ws, request.path ?? ".", false);
     const walk = { isComplete: true };
-    const result = { paths: [] as string[], truncated: false, isComplete: true, searched: relative(searched.real) };
+    const result = { paths: [] as string[], truncated: false, isComplete: true, searched: relative(ws, searched.real) };
     if (!Deno.statSync(searched.real).isDirectory) {
       // A file is the only candidate, matched by its name, as the tools match it.
       if (matcher.test(basename(searched.requested))) result.paths.push(result.searched);
@@ -308,14 +525,14 @@ export async function runnerMain(): Promise<void> {
     let start = searched.real;
     if (prefix !== "") {
       try {
-        start = resolve(`${searched.requested}/${prefix}`, false).real;
+        start = resolve(ws, `${searched.requested}/${prefix}`, false).real;
         if (!Deno.statSync(start).isDirectory) return result;
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) return result;
         throw error;
       }
     }
-    const files = walkFiles(start, maxFiles, walk);
+    const files = walkFiles(ws, start, maxFiles, walk);
     for await (const file of files) {
       const below = file.slice(start.length + 1);
       if (!matcher.test(prefix === "" ? below : `${prefix}/${below}`)) continue;
@@ -324,14 +541,14 @@ export async function runnerMain(): Promise<void> {
         await finishWalk(files);
         break;
       }
-      result.paths.push(relative(file));
+      result.paths.push(relative(ws, file));
     }
     result.paths.sort();
     result.isComplete = walk.isComplete;
     return result;
   }
 
-  async function grep(request: Record<string, unknown>): Promise<unknown> {
+  async function grep(ws: Workspace, request: Record<string, unknown>): Promise<unknown> {
     if (typeof request.pattern !== "string" || request.pattern === "" || request.pattern.length > 1000) {
       throw new RunnerError(
         "InvalidPattern",
@@ -354,16 +571,16 @@ export async function runnerMain(): Promise<void> {
     const maxFileBytes = positiveInteger(request.maxFileBytes, config.maxReadBytes);
     const maxTotalBytes = positiveInteger(request.maxTotalBytes, Infinity);
     const maxLineLength = positiveInteger(request.maxLineLength, MAX_LINE_TEXT);
-    const { requested, real: base } = resolve(request.path ?? ".", false);
+    const { requested, real: base } = resolve(ws, request.path ?? ".", false);
     const walk = { isComplete: true };
-    const files = Deno.statSync(base).isDirectory ? walkFiles(base, maxFiles, walk) : (async function* () {
+    const files = Deno.statSync(base).isDirectory ? walkFiles(ws, base, maxFiles, walk) : (async function* () {
       yield base;
     })();
     const result = {
       matches: [] as { path: string; line: number; text: string; length: number }[],
       truncated: false,
       isComplete: true,
-      searched: relative(base),
+      searched: relative(ws, base),
       filesOverSize: 0,
       bytesSearched: 0,
       stoppedAtBytes: false,
@@ -378,12 +595,15 @@ export async function runnerMain(): Promise<void> {
         if (!filter.test(subject)) continue;
       }
       let text: string;
+      let opened: { file: Deno.FsFile; info: Deno.FileInfo };
       try {
-        // Checked again at the file itself: a command may have put a link in its place since the walk saw it.
-        const real = Deno.realPathSync(file);
-        if (config.checkPaths && (!isInside(root, real) || matchesEntry(real, config.hiddenPaths))) continue;
-        const info = Deno.statSync(real);
-        const size = info.size;
+        // Opened as readFile opens: a command may have put a link in its place since the walk saw it.
+        opened = openForRead(ws, file);
+      } catch {
+        continue;
+      }
+      try {
+        const size = opened.info.size;
         if (size > maxFileBytes) {
           result.filesOverSize++;
           continue;
@@ -393,9 +613,11 @@ export async function runnerMain(): Promise<void> {
           break;
         }
         result.bytesSearched += size;
-        text = decoder.decode(readBounded(real, file, info));
+        text = decoder.decode(readBounded(ws, opened.file, file, opened.info));
       } catch {
         continue;
+      } finally {
+        opened.file.close();
       }
       if (text.slice(0, BINARY_PROBE_CHARS).includes("\0")) continue;
       const lines = text.split("\n");
@@ -409,7 +631,7 @@ export async function runnerMain(): Promise<void> {
           break search;
         }
         const shown = line.length > maxLineLength ? `${line.slice(0, maxLineLength)}...` : line;
-        result.matches.push({ path: relative(file), line: index + 1, text: shown, length: line.length });
+        result.matches.push({ path: relative(ws, file), line: index + 1, text: shown, length: line.length });
       }
     }
     result.isComplete = walk.isComplete;
@@ -426,20 +648,24 @@ export async function runnerMain(): Promise<void> {
 
   // Answers at once, or with a promise for the operations that stay asynchronous.
   function handle(request: Record<string, unknown>): unknown {
+    if (request.op === "ping") return "pong";
+    if (request.op === "serve") return serve(request) && null;
+    if (request.op === "release") {
+      workspaces.delete(request.root as string);
+      return null;
+    }
+    const ws = workspaceOf(request);
     switch (request.op) {
-      case "ping":
-        return "pong";
-      case "readFile": {
-        const { requested, real } = resolve(request.path, false);
-        return decoder.decode(readBounded(real, requested));
-      }
+      case "readFile":
+        return decoder.decode(readChecked(ws, lexical(ws, request.path)));
       case "writeFile":
-        return writeText(request.path, request.content);
+        return writeText(ws, request.path, request.content);
       case "stat": {
-        const entry = resolveEntry(request.path, false);
-        const link = Deno.lstatSync(entry.real);
-        // Only a link needs resolving again; anything else is where its resolved parent says.
-        const info = link.isSymlink ? Deno.statSync(resolve(request.path, false).real) : link;
+        const requested = lexical(ws, request.path);
+        let link: Deno.FileInfo;
+        if (requested === ws.root) link = Deno.lstatSync(ws.root);
+        else link = Deno.lstatSync(enterParent(ws, requested, false).name);
+        const info = link.isSymlink ? statFollowing(ws, requested) : link;
         return {
           isFile: info.isFile,
           isDirectory: info.isDirectory,
@@ -449,11 +675,15 @@ export async function runnerMain(): Promise<void> {
         };
       }
       case "readdir": {
-        const { real } = resolve(request.path, false);
+        const requested = lexical(ws, request.path);
+        checkReal(ws, requested, requested, false);
+        // Entered (links followed by the kernel, and where that led checked), then listed from inside.
+        const real = enterDirectory(ws, requested, false);
+        checkReal(ws, requested, real, false);
         const entries = [];
-        for (const entry of Deno.readDirSync(real)) {
+        for (const entry of Deno.readDirSync(".")) {
           const path = `${real}/${entry.name}`;
-          if (matchesEntry(path, config.hiddenPaths) !== undefined) continue;
+          if (matchesEntry(ws, path, ws.hiddenPaths) !== undefined) continue;
           entries.push({
             name: entry.name,
             isFile: entry.isFile,
@@ -465,61 +695,61 @@ export async function runnerMain(): Promise<void> {
       }
       case "exists": {
         try {
-          Deno.lstatSync(resolve(request.path, false).real);
+          statFollowing(ws, lexical(ws, request.path));
           return true;
         } catch (error) {
-          if (error instanceof Deno.errors.NotFound) return false;
+          if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) return false;
           throw error;
         }
       }
       case "mkdir": {
-        const { real } = resolve(request.path, true);
-        Deno.mkdirSync(real, { recursive: true });
+        const requested = lexical(ws, request.path);
+        checkReal(ws, requested, requested, true);
+        checkReal(ws, requested, enterDirectory(ws, requested, true, true), true);
         return null;
       }
       case "remove": {
-        const { requested, real } = resolveEntry(request.path, true);
-        if (requested === root || real === root) {
-          throw denied(
-            `removal of the workspace root`,
-            "Removing the workspace root is refused: remove what is inside it",
-          );
-        }
-        if (request.recursive === true) return Deno.remove(real, { recursive: true }).then(() => null);
-        Deno.removeSync(real);
+        const requested = lexical(ws, request.path);
+        const refuseRoot = () =>
+          denied(`removal of the workspace root`, "Removing the workspace root is refused: remove what is inside it");
+        if (requested === ws.root) throw refuseRoot();
+        const { name, real } = enterParent(ws, requested, true);
+        if (real === ws.root) throw refuseRoot();
+        // Removed relative to the checked directory; a recursive removal never follows the links it meets.
+        Deno.removeSync(name, { recursive: request.recursive === true });
         return null;
       }
       case "glob":
-        return glob(request);
+        return glob(ws, request);
       case "grep":
-        return grep(request);
+        return grep(ws, request);
       default:
         throw new RunnerError("InvalidRequest", `Unknown operation ${JSON.stringify(request.op)}`);
     }
   }
 
-  // Writes stay asynchronous: writing over an existing file can wait on the disk, and several writes then overlap.
-  async function writeText(path: unknown, content: unknown): Promise<null> {
+  // The file is opened (and checked) at once; the bytes go out asynchronously, so that several writes overlap.
+  async function writeText(ws: Workspace, path: unknown, content: unknown): Promise<null> {
     if (typeof content !== "string") throw new RunnerError("InvalidRequest", "Content must be a string");
-    const { real } = resolve(path, true);
+    const file = openForWrite(ws, lexical(ws, path));
     try {
-      await Deno.writeTextFile(real, content);
-    } catch (error) {
-      // Parents are created only when missing, which saves a call on every write into an existing directory.
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      Deno.mkdirSync(dirname(real), { recursive: true });
-      await Deno.writeTextFile(real, content);
+      await file.truncate(0);
+      const bytes = encoder.encode(content);
+      for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
+    } finally {
+      file.close();
     }
     return null;
   }
 
-  function describe(error: unknown): Record<string, unknown> {
+  function describe(error: unknown, ws: Workspace | undefined): Record<string, unknown> {
     if (error instanceof RunnerError) {
       return { name: error.name, message: error.message, denied: error.denied, option: error.option };
     }
     if (error instanceof Error) {
       // Messages from Deno name host paths; the parent's messages name workspace paths instead.
       const code = (error as { code?: unknown }).code;
+      const root = ws?.root ?? "\0";
       const message = error.message.split(`${root}/`).join("").split(root).join(".");
       return { name: error.name, message, code: typeof code === "string" ? code : undefined };
     }
@@ -555,20 +785,22 @@ export async function runnerMain(): Promise<void> {
 
   function answer(line: string): void {
     let id: unknown = null;
+    let root: unknown = undefined;
     try {
       const request = JSON.parse(line);
       if (typeof request !== "object" || request === null) throw new RunnerError("InvalidRequest", "Not an object");
       id = request.id;
+      root = request.root;
       const value = handle(request);
       if (!(value instanceof Promise)) return reply({ id, ok: true, value });
       const task = value.then(
         (value) => reply({ id, ok: true, value }),
-        (error) => reply({ id, ok: false, error: describe(error) }),
+        (error) => reply({ id, ok: false, error: describe(error, workspaces.get(request.root)) }),
       );
       inFlight.add(task);
       task.finally(() => inFlight.delete(task));
     } catch (error) {
-      reply({ id, ok: false, error: describe(error) });
+      reply({ id, ok: false, error: describe(error, workspaces.get(root as string)) });
     }
   }
 

@@ -1,16 +1,20 @@
 /**
  * The Deno file runner: the second sandbox layer. File operations of the `virtual` and `local` sandboxes run in a
- * long-lived Deno subprocess whose permission flags name only the workspace, so that a bug in the first layer still
- * cannot reach the rest of the disk.
+ * long-lived Deno subprocess whose permission flags name only the directory it serves, itself under bubblewrap where
+ * available, so that a bug in the first layer still cannot reach the rest of the disk. Sandboxes below one served
+ * directory share a process from a bounded {@linkcode RunnerPool}.
  *
  * @module
  */
 
 import { PolicyDeniedError } from "../../errors.ts";
 import type { DirEntry, FileStat } from "../sandbox.ts";
-import { RunnerExitedError, type RunnerFailure, type RunnerOutcome, RunnerProcess } from "./_runner_process.ts";
-import { buildRunnerArgs, resolveDenoPath } from "./_runner_command.ts";
+import { RunnerExitedError, type RunnerFailure, type RunnerOutcome } from "./_runner_process.ts";
+import { buildRunnerArgs, resolveDenoPath, type RunnerIsolation } from "./_runner_command.ts";
+import { type RunnerLease, RunnerPool } from "./runner_pool.ts";
 import { isInsideOrEqual, normalizePath, resolveInsideWorkspace, toWorkspaceRelative } from "../workspace_paths.ts";
+
+export type { RunnerIsolation } from "./_runner_command.ts";
 
 /** Options of {@linkcode DenoRunner.start}. */
 export interface DenoRunnerOptions {
@@ -22,6 +26,22 @@ export interface DenoRunnerOptions {
   readOnlyPaths?: readonly string[];
   /** Paths relative to the workspace that may be neither read nor written, such as the state directory. */
   hiddenPaths?: readonly string[];
+  /**
+   * The directory the runner process serves: the workspace (the default) or a directory above it, such as the folder
+   * of every `virtual` workspace, so that one process serves them all. Its path must not contain a comma.
+   */
+  servedRoot?: string;
+  /**
+   * The pool whose process serves the workspace. Default a private pool of one process, stopped by `close()`; pass
+   * `defaultRunnerPool()` to share processes (then `readOnlyPaths` and `hiddenPaths` are kept by the runner's checks,
+   * not also by permission flags, unless the served directory is the workspace).
+   */
+  pool?: RunnerPool;
+  /**
+   * Whether the runner runs under bubblewrap, with only the served directory mounted: `auto` (the default) where
+   * bubblewrap works, `bubblewrap` always or fail with `SandboxUnavailableError`, `none` never.
+   */
+  isolation?: RunnerIsolation;
   /**
    * The deno binary to run. Defaults to `FLUE_DENO_PATH`, then to the running deno (`Deno.execPath()`). In a binary made
    * by `deno compile`, `Deno.execPath()` is that binary, which cannot run the runner; then `deno` on `PATH` is used, so
@@ -131,7 +151,6 @@ export interface GrepResult {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_MS = 60_000;
 const DEFAULT_MAX_READ_BYTES = 10 * 1024 * 1024;
-const CLOSE_GRACE_MS = 2_000;
 const WRITE_OPERATIONS = new Set(["writeFile", "mkdir", "remove"]);
 
 /**
@@ -160,51 +179,76 @@ export class DenoRunner {
   readonly allowWrite: boolean;
   /** The deno binary in use. */
   readonly denoPath: string;
-  readonly #args: string[];
-  readonly #timeoutMs: number;
-  readonly #retired = new Set<Promise<void>>();
-  readonly #idleMs: number;
-  #process: RunnerProcess | undefined;
+  readonly #lease: RunnerLease;
+  readonly #ownPool: RunnerPool | undefined;
   #closed = false;
-  #inFlight = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(workspace: string, options: DenoRunnerOptions) {
+  private constructor(workspace: string, allowWrite: boolean, denoPath: string, lease: RunnerLease, own?: RunnerPool) {
     this.workspace = workspace;
-    this.allowWrite = options.allowWrite === true;
-    this.denoPath = resolveDenoPath(options.denoPath);
-    this.#timeoutMs = positiveOption("requestTimeoutMs", options.requestTimeoutMs, DEFAULT_TIMEOUT_MS);
-    this.#idleMs = positiveOption("idleMs", options.idleMs, DEFAULT_IDLE_MS);
-    this.#args = buildRunnerArgs(workspace, {
-      ...options,
-      maxReadBytes: positiveOption("maxReadBytes", options.maxReadBytes, DEFAULT_MAX_READ_BYTES),
-    });
+    this.allowWrite = allowWrite;
+    this.denoPath = denoPath;
+    this.#lease = lease;
+    this.#ownPool = own;
   }
 
   /**
-   * Starts a runner and waits until it answers, so that a missing deno or a bad workspace shows up here.
+   * Starts a runner (or joins a pooled process serving the same directory) and waits until it answers, so that a
+   * missing deno or a bad workspace shows up here.
    *
    * @param options The workspace, write access and limits.
    * @returns The running runner.
-   * @throws {TypeError} When the workspace is not an absolute path of a directory, or its path has a comma.
+   * @throws {TypeError} When the workspace is not an absolute path of a directory inside the served directory, or a
+   *   path has a comma.
    * @throws {SandboxUnavailableError} When deno cannot be started.
    */
   static async start(options: DenoRunnerOptions): Promise<DenoRunner> {
     if (typeof options.workspace !== "string" || !options.workspace.startsWith("/")) {
       throw new TypeError(`Workspace "${options.workspace}" is not an absolute path: pass an absolute directory path`);
     }
-    const workspace = await Deno.realPath(options.workspace);
-    if (!(await Deno.stat(workspace)).isDirectory) {
+    // Synchronous: quick system calls, cheaper than trips through the thread pool when a session opens under load.
+    const workspace = Deno.realPathSync(options.workspace);
+    if (!Deno.statSync(workspace).isDirectory) {
       throw new TypeError(`Workspace "${options.workspace}" is not a directory`);
     }
-    const runner = new DenoRunner(workspace, options);
-    await runner.request("ping");
+    const servedRoot = options.servedRoot === undefined ? workspace : Deno.realPathSync(options.servedRoot);
+    if (!isInsideOrEqual(servedRoot, workspace)) {
+      throw new TypeError(`Workspace "${workspace}" is not inside the served directory "${servedRoot}"`);
+    }
+    const allowWrite = options.allowWrite === true;
+    const denoPath = resolveDenoPath(options.denoPath);
+    const isDedicated = servedRoot === workspace;
+    const readOnlyPaths = (options.readOnlyPaths ?? []).map((entry) => protectedEntry(workspace, entry));
+    const hiddenPaths = (options.hiddenPaths ?? []).map((entry) => protectedEntry(workspace, entry));
+    const spec = {
+      servedRoot,
+      denoPath,
+      allowWrite,
+      isolation: options.isolation ?? "auto",
+      maxReadBytes: positiveOption("maxReadBytes", options.maxReadBytes, DEFAULT_MAX_READ_BYTES),
+      requestTimeoutMs: positiveOption("requestTimeoutMs", options.requestTimeoutMs, DEFAULT_TIMEOUT_MS),
+      idleMs: positiveOption("idleMs", options.idleMs, DEFAULT_IDLE_MS),
+      // Flags can name a workspace's protected paths only when the process serves that workspace alone.
+      readOnlyPaths: isDedicated ? readOnlyPaths : [],
+      hiddenPaths: isDedicated ? hiddenPaths : [],
+      unsafeSkipRunnerPathChecks: options.unsafeSkipRunnerPathChecks === true,
+    };
+    // Checked here, so that a bad path fails at start rather than at the first request.
+    buildRunnerArgs(servedRoot, spec);
+    const own = options.pool === undefined ? new RunnerPool({ maxRunners: 1 }) : undefined;
+    const lease = (options.pool ?? own!).lease(spec, workspace, { readOnlyPaths, hiddenPaths });
+    const runner = new DenoRunner(workspace, allowWrite, denoPath, lease, own);
+    try {
+      await runner.request("ping");
+    } catch (error) {
+      await runner.close();
+      throw error;
+    }
     return runner;
   }
 
-  /** The current subprocess id, or `undefined` before the first request after a crash. */
+  /** The id of the process serving this workspace (bwrap's when confined), or `undefined` while none runs. */
   get pid(): number | undefined {
-    return this.#process?.alive ? this.#process.pid : undefined;
+    return this.#closed ? undefined : this.#lease.pid;
   }
 
   /**
@@ -343,46 +387,20 @@ export class DenoRunner {
   }
 
   /**
-   * Stops the subprocess; later requests fail. Safe to call twice.
+   * Gives up the workspace: later requests fail. A pooled process stops when no workspace is left to serve; a runner
+   * started without a pool stops its own. Safe to call twice.
    *
-   * @returns A promise that settles when every subprocess this runner started has exited.
+   * @returns A promise that settles when any process this stopped has exited.
    */
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#idleTimer);
-    if (this.#process !== undefined) this.#retire(this.#process);
-    this.#process = undefined;
-    await Promise.all(this.#retired);
+    await this.#lease.release();
+    await this.#ownPool?.close();
   }
 
   #send(op: string, params: Record<string, unknown>): Promise<RunnerOutcome> {
     if (this.#closed) throw new Error("The sandbox file runner was closed: create a new sandbox to use the workspace");
-    if (this.#process === undefined || !this.#process.alive) {
-      if (this.#process !== undefined) this.#retire(this.#process);
-      this.#process = new RunnerProcess(this.denoPath, this.#args, this.workspace);
-    }
-    clearTimeout(this.#idleTimer);
-    this.#inFlight++;
-    return this.#process.send(op, params, this.#timeoutMs).finally(() => {
-      if (--this.#inFlight === 0) this.#armIdleTimer();
-    });
-  }
-
-  #armIdleTimer(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => {
-      if (this.#inFlight > 0 || this.#process === undefined) return;
-      this.#retire(this.#process);
-      this.#process = undefined;
-    }, this.#idleMs);
-    // An idle runner never keeps the program alive.
-    Deno.unrefTimer(this.#idleTimer);
-  }
-
-  #retire(process: RunnerProcess): void {
-    const done = process.close(CLOSE_GRACE_MS);
-    this.#retired.add(done);
-    done.finally(() => this.#retired.delete(done));
+    return this.#lease.send(op, params);
   }
 
   #inside(path: string): string {
@@ -443,4 +461,13 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
     throw new RangeError(`Option "${name}" must be a positive number, got ${value}`);
   }
   return value;
+}
+
+function protectedEntry(workspace: string, entry: string): string {
+  if (typeof entry !== "string" || entry === "" || entry.includes("\0")) {
+    throw new TypeError(`Protected path ${JSON.stringify(entry)} must be a non-empty path inside the workspace`);
+  }
+  const absolute = resolveInsideWorkspace(workspace, entry);
+  if (absolute === workspace) throw new TypeError(`Protected path "${entry}" must not be the workspace itself`);
+  return toWorkspaceRelative(workspace, absolute);
 }

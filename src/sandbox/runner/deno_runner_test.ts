@@ -402,7 +402,8 @@ Deno.test({
   async fn() {
     await withScene(async ({ workspace, start }) => {
       await Deno.writeTextFile(`${workspace}/a.txt`, "alive");
-      const runner = await start();
+      // Without bubblewrap, so that the pid is deno's own and SIGSTOP stops it.
+      const runner = await start({ isolation: "none" });
       const first = runner.pid as number;
       // Stopped, the runner cannot answer; killed, it fails what it held instead of answering it.
       Deno.kill(first, "SIGSTOP");
@@ -426,7 +427,8 @@ Deno.test({
   async fn() {
     await withScene(async ({ workspace, start }) => {
       await Deno.writeTextFile(`${workspace}/a.txt`, "alive");
-      const runner = await start({ requestTimeoutMs: 300 });
+      // Without bubblewrap, so that the pid is deno's own and SIGSTOP stops it.
+      const runner = await start({ requestTimeoutMs: 300, isolation: "none" });
       const stuck = runner.pid as number;
       Deno.kill(stuck, "SIGSTOP");
       await assert.rejects(runner.readFile("a.txt"), Deno.errors.TimedOut);
