@@ -63,9 +63,17 @@ export type { ErrorBody, ErrorEnvelope } from "./src/server/errors.ts";
 export type { RouteInfo } from "./src/server/route_table.ts";
 export { webhookRoutes } from "./src/server/webhooks/webhook_routes.ts";
 export type { WebhookDispatchContext, WebhookRoutesOptions } from "./src/server/webhooks/webhook_routes.ts";
-export type { WebhookDefinition, WebhookDelivery, WebhookReply } from "./src/server/webhooks/webhook_config.ts";
+export type {
+  ChatPlatformOptions,
+  WebhookDefinition,
+  WebhookDelivery,
+  WebhookReply,
+} from "./src/server/webhooks/webhook_config.ts";
+export type { JsonWebKeySet } from "./src/server/webhooks/chat_platforms.ts";
+export type { ReplyTarget } from "./src/server/webhooks/_platform_deliveries.ts";
 export { verifySignature } from "./src/server/webhooks/signatures.ts";
 export type {
+  HmacVerifier,
   Verification,
   VerificationFailure,
   VerifyOptions,

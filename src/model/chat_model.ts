@@ -96,8 +96,9 @@ export interface ModelReply {
 }
 
 /**
- * Where a model built from a model string is served: an OpenAI-compatible endpoint. Harnesses with their own provider
- * clients (the `ai-sdk` harness) call the same endpoint with it.
+ * Where a model built from a model string is served: an OpenAI-compatible endpoint, Anthropic's Messages API, or a
+ * provider of the AI SDK. Harnesses with their own provider clients (the `ai-sdk` harness) call the same endpoint
+ * with it.
  */
 export interface ModelEndpoint {
   /** The provider name, such as `openai` or `anthropic`. */
@@ -114,6 +115,11 @@ export interface ModelEndpoint {
   timeoutMs?: number;
   /** Retries after the first attempt of a transient failure. */
   maxRetries?: number;
+  /**
+   * Provider-specific values for providers reached through AI SDK provider packages (`google`, `vertex`, `bedrock`,
+   * `azure`): region, project, location and credentials read from their usual variables.
+   */
+  settings?: Record<string, string>;
 }
 
 /** A model a harness can call. Built from a model string by `resolveModel`, or given directly (`TestModel`). */

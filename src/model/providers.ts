@@ -7,6 +7,7 @@
  */
 
 import { validateKeys, validateName, validateSettings } from "./_provider_validation.ts";
+import { SDK_PROVIDERS } from "./sdk_providers.ts";
 
 /** How to reach one OpenAI-compatible provider. */
 export interface ProviderSettings {
@@ -39,7 +40,7 @@ const BUILT_IN: Readonly<Record<string, ProviderSettings>> = {
     apiKeyEnv: "OPENAI_API_KEY",
     supportsStructuredOutput: true,
   },
-  // Anthropic's OpenAI-compatible endpoint for the `flue` harness; the `ai-sdk` harness calls its native API instead.
+  // Called on its native Messages API (see `anthropic/anthropic_chat_model.ts`) under both harnesses.
   anthropic: { baseURL: "https://api.anthropic.com/v1", apiKeyEnv: "ANTHROPIC_API_KEY" },
   openrouter: {
     baseURL: "https://openrouter.ai/api/v1",
@@ -113,7 +114,9 @@ export function getProvider(name: string, overrides?: Partial<ProviderSettings>)
   const base = table.get(name);
   if (!base && overrides?.baseURL === undefined) {
     throw new TypeError(
-      `Unknown provider ${JSON.stringify(name)}: use one of ${listProviders().concat("test").join(", ")}, ` +
+      `Unknown provider ${JSON.stringify(name)}: use one of ${
+        [...listProviders(), ...SDK_PROVIDERS, "test"].sort().join(", ")
+      }, ` +
         `or add it with registerProvider() or the "providers" key of the configuration`,
     );
   }

@@ -1,13 +1,17 @@
 /**
  * Turns a model string such as `openai:gpt-5.5` into a `ChatModel`, with the provider table, configuration overrides
- * and the API key from the environment.
+ * and the API key from the environment: `anthropic` on its native Messages API, `google`, `vertex`, `bedrock` and
+ * `azure` through their AI SDK provider packages, every other provider on its OpenAI-compatible endpoint.
  *
  * @module
  */
 
 import type { ChatModel } from "./chat_model.ts";
 import { parseModelString } from "./model_string.ts";
+import { AnthropicChatModel } from "./anthropic/anthropic_chat_model.ts";
 import { OpenAIChatModel } from "./openai/openai_chat_model.ts";
+import { SdkProviderModel } from "./sdk_provider_model.ts";
+import { isSdkProvider, sdkProviderEndpoint } from "./sdk_providers.ts";
 import { getProvider, type ProviderSettings } from "./providers.ts";
 
 /** The options of {@linkcode resolveModel}. */
@@ -54,13 +58,33 @@ export function resolveModel(spec: string | ChatModel, options: ResolveModelOpti
       `The "test" model cannot be resolved here yet: pass a TestModel object from "@flue/cli/testing" instead`,
     );
   }
-  const settings = getProvider(provider, options.providers?.[provider]);
+  const overrides = options.providers?.[provider];
+  if (isSdkProvider(provider)) {
+    const endpoint = sdkProviderEndpoint(provider, model, (name) => readKey(name, options.env), overrides);
+    return new SdkProviderModel(
+      { ...endpoint, timeoutMs: options.timeoutMs, maxRetries: options.maxRetries },
+      overrides?.contextWindow,
+    );
+  }
+  const settings = getProvider(provider, overrides);
   let apiKey = settings.apiKey;
   if (apiKey === undefined && settings.apiKeyEnv !== undefined) {
     apiKey = readKey(settings.apiKeyEnv, options.env);
     if (apiKey === undefined) {
       throw new TypeError(`${settings.apiKeyEnv} is not set: export it, or use --model test to run key-less`);
     }
+  }
+  if (provider === "anthropic") {
+    return new AnthropicChatModel({
+      model,
+      apiKey: apiKey ?? "",
+      apiKeyEnv: settings.apiKey === undefined ? settings.apiKeyEnv : undefined,
+      baseURL: settings.baseURL,
+      headers: settings.headers,
+      contextWindow: settings.contextWindow,
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries,
+    });
   }
   return new OpenAIChatModel({
     ...settings,

@@ -1,7 +1,9 @@
 /**
- * Discovery of a project's agent and workflow modules. Searched in order: `src/agents/`, `agents/`, `.flue/agents/`
- * (and the same for `workflows/`); immediate files only, `.ts`, `.mts`, `.js` or `.mjs`, skipping names starting with
- * `_` and test files. The file name is the name; the same name in two places is an error.
+ * Discovery of a project's agent and workflow modules. Agents are searched in `src/agents/`, `agents/`, `.agents/`
+ * (its immediate files, beside its `skills/` and `roles/` folders) and `.flue/agents/`, in that order; workflows in
+ * `src/workflows/`, `workflows/`, `.agents/workflows/` and `.flue/workflows/`. Immediate files only, `.ts`, `.mts`,
+ * `.js` or `.mjs`, skipping names starting with `_` and test files. The file name is the name; the same name in two
+ * places is an error.
  *
  * @module
  */
@@ -11,9 +13,13 @@ import { toFileUrl } from "../_file_url.ts";
 import { type CreatedAgent, isCreatedAgent } from "../agent/create_agent.ts";
 import type { WorkflowModule } from "../agent/workflow.ts";
 import { NotFoundError } from "../errors.ts";
+import { isLegacyHandlerModule, type LegacyHandlerModule } from "./legacy_handlers.ts";
 
-/** Where discovery looks, in order, relative to the project directory. */
-export const SOURCE_ROOTS: readonly string[] = ["src", ".", ".flue"];
+/** Where discovery looks for each kind, in order, relative to the project directory. */
+export const SOURCE_DIRS: Readonly<Record<"agents" | "workflows", readonly string[]>> = {
+  agents: ["src/agents", "agents", ".agents", ".flue/agents"],
+  workflows: ["src/workflows", "workflows", ".agents/workflows", ".flue/workflows"],
+};
 
 const EXTENSIONS = new Set([".ts", ".mts", ".js", ".mjs"]);
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -41,8 +47,8 @@ export async function discoverProject(projectDir: string): Promise<ProjectModule
 
 async function discoverKind(projectDir: string, kind: "agents" | "workflows"): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  for (const root of SOURCE_ROOTS) {
-    const dir = join(projectDir, root, kind);
+  for (const relative of SOURCE_DIRS[kind]) {
+    const dir = join(projectDir, relative);
     const entries: Deno.DirEntry[] = [];
     try {
       for await (const entry of Deno.readDir(dir)) entries.push(entry);
@@ -78,11 +84,45 @@ async function discoverKind(projectDir: string, kind: "agents" | "workflows"): P
  * @returns The agent declaration.
  */
 export async function loadAgentModule(path: string): Promise<CreatedAgent> {
+  const loaded = await loadAgentOrHandler(path);
+  if (loaded.kind === "handler") {
+    throw new TypeError(
+      `Agent module "${path}" is a legacy handler (export const triggers + default function): it is served by ` +
+        '"flue serve" at POST /agents/<name>/:id; for prompts, "export default createAgent(...)"',
+    );
+  }
+  return loaded.agent;
+}
+
+/** What an agent module holds: a `createAgent` declaration, or a legacy handler. */
+export type LoadedAgentModule =
+  | {
+    /** A `createAgent(...)` default export. */
+    kind: "agent";
+    /** The declaration. */
+    agent: CreatedAgent;
+  }
+  | {
+    /** A legacy handler module (deprecated). */
+    kind: "handler";
+    /** The module. */
+    handler: LegacyHandlerModule;
+  };
+
+/**
+ * Imports an agent module: a `createAgent` declaration, or a legacy handler module.
+ *
+ * @param path The module's absolute path.
+ * @returns What it holds.
+ * @throws {TypeError} When it is neither.
+ */
+export async function loadAgentOrHandler(path: string): Promise<LoadedAgentModule> {
   const module = await import(toFileUrl(path).href);
+  if (isLegacyHandlerModule(module)) return { kind: "handler", handler: module };
   if (!isCreatedAgent(module.default)) {
     throw new TypeError(`Agent module "${path}" must "export default createAgent(...)"`);
   }
-  return module.default;
+  return { kind: "agent", agent: module.default };
 }
 
 /**

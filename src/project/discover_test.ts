@@ -57,3 +57,31 @@ Deno.test("loadAgentModule() requires a createAgent default export", async () =>
     await assert.rejects(loadAgentModule(join(dir, "src/agents/bad.ts")), /must "export default createAgent/);
   });
 });
+
+Deno.test("discoverProject() looks in .agents/ for agents (beside skills/ and roles/) and .agents/workflows/", async () => {
+  await withTree({
+    ".agents/helper.ts": "",
+    ".agents/skills/triage.md": "",
+    ".agents/roles/coder.md": "",
+    ".agents/workflows/nightly.ts": "",
+  }, async (dir) => {
+    const modules = await discoverProject(dir);
+    assert.deepEqual([...modules.agents.keys()], ["helper"]);
+    assert.deepEqual([...modules.workflows.keys()], ["nightly"]);
+  });
+  await withTree({ "agents/a.ts": "", ".agents/a.ts": "" }, async (dir) => {
+    await assert.rejects(
+      discoverProject(dir),
+      /The agent "a" is defined twice: ".*\/agents\/a.ts" and ".*\.agents\/a.ts"/,
+    );
+  });
+});
+
+Deno.test("loadAgentModule() says how a legacy handler module is served", async () => {
+  await withTree(
+    { "agents/old.ts": "export const triggers = { webhook: true };\nexport default () => 1;\n" },
+    async (dir) => {
+      await assert.rejects(loadAgentModule(join(dir, "agents/old.ts")), /legacy handler .* POST \/agents\/<name>\/:id/);
+    },
+  );
+});

@@ -19,6 +19,7 @@ import { corsMiddleware, type CorsOptions } from "./cors.ts";
 import { bodySizeLimit, DEFAULT_BODY_LIMIT } from "./request_body.ts";
 import { methodsByPath, type RouteInfo, ROUTES } from "./route_table.ts";
 import { agentRoutes } from "./routes/agents.ts";
+import { legacyHandlerRoutes } from "./routes/legacy_handlers.ts";
 import { dispatchRoutes } from "./routes/dispatches.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -80,6 +81,11 @@ export interface CreateAppOptions {
   worker?: boolean | Omit<DispatchWorkerOptions, "store" | "agents">;
   /** Called when a dispatch is admitted or replayed (after the app's own worker, if any, is woken). */
   onDispatch?: () => void;
+  /**
+   * Names of `workflows` that are legacy handler modules (deprecated): each is also served at
+   * `POST /agents/<name>/<id>` with `{ "payload": {...} }`. `createProjectApp` fills it in.
+   */
+  legacyHandlers?: readonly string[];
   /**
    * Cross-origin access for browsers: the origins allowed (`"*"` for any) and whether credentials may be sent.
    * Applied before authentication, so preflight (`OPTIONS`) requests are answered without a token. Off by default.
@@ -170,7 +176,7 @@ export interface MountableApp {
 const WEBHOOK_ROUTE: RouteInfo = {
   method: "POST",
   path: "/webhooks/:name",
-  summary: "Verified webhook (GitHub, Slack, HMAC), then dispatch",
+  summary: "Verified webhook (GitHub, Slack, HMAC, Discord, Telegram, Teams), then dispatch",
   isPublic: true,
 };
 
@@ -260,6 +266,7 @@ export function createApp(options: CreateAppOptions): FlueApp {
     await next();
   });
   metaRoutes(app, ctx, routes);
+  legacyHandlerRoutes(app, ctx, options.legacyHandlers ?? []);
   agentRoutes(app, ctx);
   dispatchRoutes(app, ctx);
   workflowRoutes(app, ctx);

@@ -6,7 +6,8 @@
 
 import type { CreatedAgent } from "../agent/create_agent.ts";
 import type { WorkflowModule } from "../agent/workflow.ts";
-import { loadAgentModule, loadWorkflowModule } from "../project/discover.ts";
+import { loadAgentOrHandler, loadWorkflowModule } from "../project/discover.ts";
+import { deprecationNote, isWebhookTriggered, legacyWorkflow } from "../project/legacy_handlers.ts";
 import type { FlueServerConfig } from "../project/config.ts";
 import { openProject } from "../project/project.ts";
 import { assertProjectReady } from "./project_check.ts";
@@ -52,9 +53,24 @@ export async function createProjectApp(dir: string, options: ProjectAppOptions =
   const project = await openProject(dir);
   if (options.check !== false) await assertProjectReady(project, { agentEnv: options.env });
   const agents: Record<string, CreatedAgent> = {};
-  for (const [name, path] of project.modules.agents) agents[name] = await loadAgentModule(path);
   const workflows: Record<string, WorkflowModule> = {};
   for (const [name, path] of project.modules.workflows) workflows[name] = await loadWorkflowModule(path);
+  const legacyHandlers: string[] = [];
+  for (const [name, path] of project.modules.agents) {
+    const loaded = await loadAgentOrHandler(path);
+    if (loaded.kind === "agent") {
+      agents[name] = loaded.agent;
+    } else if (isWebhookTriggered(loaded.handler)) {
+      if (Object.hasOwn(workflows, name)) {
+        throw new TypeError(`The legacy handler "${name}" (${path}) has the name of a workflow: rename one of them`);
+      }
+      workflows[name] = legacyWorkflow(loaded.handler);
+      legacyHandlers.push(name);
+      console.warn(deprecationNote(name, path));
+    } else {
+      console.warn(`flue: ${path} is a legacy handler without triggers.webhook = true, so it is not served`);
+    }
+  }
   const { store: configuredStore, ...defaults } = project.defaults;
   const { platform, check: _check, ...appOptions } = options;
   const { store: storeSpec, sandbox } = platformChoices(platform, configuredStore, defaults.sandbox);
@@ -75,6 +91,7 @@ export async function createProjectApp(dir: string, options: ProjectAppOptions =
     token: options.token ?? envToken(),
     agents,
     workflows,
+    legacyHandlers,
     store,
     defaults,
   });

@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import type { AgentConfig } from "../agent/create_agent.ts";
 import { parseModelString } from "../model/model_string.ts";
 import { getProvider, listProviders } from "../model/providers.ts";
-import { loadAgentModule, loadWorkflowModule } from "../project/discover.ts";
+import { loadAgentOrHandler, loadWorkflowModule } from "../project/discover.ts";
 import { didYouMean } from "../project/nearest_name.ts";
 import type { Project } from "../project/project.ts";
 import { loadRoles } from "../project/roles.ts";
@@ -95,8 +95,10 @@ export async function checkProject(project: Project, options: CheckProjectOption
     const where = relative(Deno.cwd(), path) || path;
     let declared: AgentConfig;
     try {
-      const agent = await loadAgentModule(path);
-      declared = await agent.initialize({
+      const loaded = await loadAgentOrHandler(path);
+      // A legacy handler declares its agents inside its function, so there is nothing more to check here.
+      if (loaded.kind === "handler") continue;
+      declared = await loaded.agent.initialize({
         id: "default",
         env: { ...(options.agentEnv ?? definedValues(env)) },
         payload: undefined,

@@ -76,11 +76,17 @@ export async function readJsonBody(c: Context, required: boolean): Promise<unkno
   }
 }
 
-const MAX_JSON_DEPTH = 100;
+/** The deepest nesting of arrays and objects a JSON request body may have. */
+export const MAX_JSON_DEPTH: number = 100;
 
-// The deepest nesting of arrays and objects, outside strings. Checked before parsing: a body deep enough to overflow
-// the stack when it is later stored or serialised would otherwise pass the size cap.
-function nestingDepth(text: string): number {
+/**
+ * The deepest nesting of arrays and objects in JSON text, outside strings. Checked before parsing: a body deep enough
+ * to overflow the stack when it is later stored or serialised would otherwise pass the size cap.
+ *
+ * @param text The JSON text (need not be valid).
+ * @returns The number of levels.
+ */
+export function nestingDepth(text: string): number {
   let depth = 0;
   let deepest = 0;
   let inString = false;

@@ -70,7 +70,7 @@ export class AiSdkHarness implements Harness {
   async run(request: HarnessRequest): Promise<HarnessResult> {
     const { model, signal, emit } = request;
     if (signal.aborted) throw abortErrorFrom(signal);
-    const target = languageModelFor(model);
+    const target = await languageModelFor(model);
     const usage = emptyUsage();
     let modelId = model.id;
     let turnCount = 0;

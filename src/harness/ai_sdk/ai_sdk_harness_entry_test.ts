@@ -4,7 +4,16 @@ import { fileURLToPath } from "node:url";
 import { createHarness, listHarnesses, registerHarness } from "../registry.ts";
 import { FlueHarness } from "../flue_harness.ts";
 
-const AI_SDK_PACKAGES = ["ai", "@ai-sdk/openai", "@ai-sdk/anthropic", "@ai-sdk/provider"];
+const AI_SDK_PACKAGES = [
+  "ai",
+  "@ai-sdk/openai",
+  "@ai-sdk/anthropic",
+  "@ai-sdk/provider",
+  "@ai-sdk/google",
+  "@ai-sdk/google-vertex",
+  "@ai-sdk/amazon-bedrock",
+  "@ai-sdk/azure",
+];
 
 Deno.test("the ai-sdk harness is built in and cannot be replaced", () => {
   assert.ok(listHarnesses().includes("ai-sdk"));

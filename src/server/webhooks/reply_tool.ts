@@ -10,6 +10,7 @@ import { currentDispatch } from "../../agent/current_dispatch.ts";
 import { defineTool, type FlueTool } from "../../tools/tool.ts";
 import { replyUrlProblem } from "./webhook_config.ts";
 import type { WebhookDispatchContext } from "./webhook_routes.ts";
+import type { ReplyTarget } from "./_platform_deliveries.ts";
 
 /** Options of {@linkcode replyTool}. */
 export interface ReplyToolOptions {
@@ -27,7 +28,8 @@ export interface ReplyInput {
 
 /**
  * A tool named `reply` that posts `{ ...fields, text }` as JSON to the reply target of the webhook delivery being
- * handled. The target comes from the dispatch, never from the model, and was checked against the webhook's
+ * handled; for Discord, Telegram and Teams deliveries it uses the platform's API instead (an interaction follow-up,
+ * `sendMessage`, a Bot Framework reply activity). The target comes from the dispatch, never from the model, and was checked against the webhook's
  * `reply.allowedHosts` when the delivery arrived; the tool checks it again and never follows redirects. Outside a
  * webhook dispatch with a reply target, the call fails with a message the model sees and nothing is sent.
  *
@@ -59,18 +61,13 @@ export function replyTool(options: ReplyToolOptions = {}): FlueTool<ReplyInput> 
       if (target === undefined) {
         throw new Error("This message did not come from a webhook with a reply target, so there is nowhere to reply");
       }
-      const problem = replyUrlProblem(target.url, undefined);
+      const problem = replyUrlProblem(target.url.replace("{token}", "token"), undefined);
       if (problem) throw new Error(`The reply target ${problem}; nothing was sent`);
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (target.tokenEnv !== undefined) {
-        const token = getEnv(target.tokenEnv);
-        if (!token) throw new Error(`The reply token variable ${target.tokenEnv} is not set; nothing was sent`);
-        headers.authorization = `Bearer ${token}`;
-      }
-      const response = await fetch(target.url, {
+      const request = await replyRequest(target, text, getEnv, signal);
+      const response = await fetch(request.url, {
         method: "POST",
-        headers,
-        body: JSON.stringify({ ...target.fields, text }),
+        headers: request.headers,
+        body: JSON.stringify(request.body),
         redirect: "error",
         signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       });
@@ -81,4 +78,70 @@ export function replyTool(options: ReplyToolOptions = {}): FlueTool<ReplyInput> 
       return `Reply sent to webhook "${context!.webhook}" (HTTP ${response.status})`;
     },
   });
+}
+
+// Discord's message content is at most 2000 characters; Telegram's text 4096.
+const DISCORD_LIMIT = 2000;
+const TELEGRAM_LIMIT = 4096;
+
+async function replyRequest(
+  target: ReplyTarget,
+  text: string,
+  getEnv: (name: string) => string | undefined,
+  signal: AbortSignal,
+): Promise<{ url: string; headers: Record<string, string>; body: unknown }> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  const token = () => {
+    const value = target.tokenEnv === undefined ? undefined : getEnv(target.tokenEnv);
+    if (!value) throw new Error(`The reply token variable ${target.tokenEnv} is not set; nothing was sent`);
+    return value;
+  };
+  switch (target.platform) {
+    case "discord":
+      return { url: target.url, headers, body: { ...target.fields, content: text.slice(0, DISCORD_LIMIT) } };
+    case "telegram":
+      // The bot token goes into the path only here, so it is never stored with the dispatch nor shown in an error.
+      if (!/^\d+:[A-Za-z0-9_-]+$/.test(token())) {
+        throw new Error(`The bot token in ${target.tokenEnv} is not of the form <digits>:<letters>; nothing was sent`);
+      }
+      return {
+        url: target.url.replace("{token}", token()),
+        headers,
+        body: { ...target.fields, text: text.slice(0, TELEGRAM_LIMIT) },
+      };
+    case "teams":
+      headers.authorization = `Bearer ${await botFrameworkToken(target, token(), signal)}`;
+      return { url: target.url, headers, body: { type: "message", ...target.fields, text } };
+    default:
+      if (target.tokenEnv !== undefined) headers.authorization = `Bearer ${token()}`;
+      return { url: target.url, headers, body: { ...target.fields, text } };
+  }
+}
+
+// Bot Framework reply tokens (client credentials of the bot's App ID and password), kept until shortly before expiry.
+const botTokens = new Map<string, { token: string; expires: number }>();
+
+async function botFrameworkToken(target: ReplyTarget, password: string, signal: AbortSignal): Promise<string> {
+  if (!target.appId || !target.tokenUrl) throw new Error("The Teams reply target has no App ID; nothing was sent");
+  const cacheKey = `${target.tokenUrl} ${target.appId}`;
+  const cached = botTokens.get(cacheKey);
+  if (cached && cached.expires > Date.now()) return cached.token;
+  const response = await fetch(target.tokenUrl, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: target.appId,
+      client_secret: password,
+      scope: "https://api.botframework.com/.default",
+    }),
+    redirect: "error",
+    signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+  });
+  const answer = await response.json().catch(() => ({})) as { access_token?: unknown; expires_in?: unknown };
+  if (!response.ok || typeof answer.access_token !== "string") {
+    throw new Error(`The Bot Framework token endpoint answered HTTP ${response.status}; nothing was sent`);
+  }
+  const lifetime = typeof answer.expires_in === "number" ? answer.expires_in : 3600;
+  botTokens.set(cacheKey, { token: answer.access_token, expires: Date.now() + (lifetime - 300) * 1000 });
+  return answer.access_token;
 }

@@ -6,8 +6,11 @@
  * @module
  */
 
-/** Which scheme a webhook is signed with. */
-export type WebhookVerifier = "github" | "slack" | "hmac";
+/** Which scheme a webhook is signed with: an HMAC scheme, or a chat platform's own (see `chat_platforms.ts`). */
+export type WebhookVerifier = HmacVerifier | "discord" | "telegram" | "teams";
+
+/** The schemes {@linkcode verifySignature} checks: HMAC-SHA256 over the body. */
+export type HmacVerifier = "github" | "slack" | "hmac";
 
 /** Why a delivery was refused. */
 export type VerificationFailure = "missing_signature" | "invalid_signature" | "stale_timestamp";
@@ -35,7 +38,7 @@ export type Verification =
 /** Options of {@linkcode verifySignature}. */
 export interface VerifyOptions {
   /** The scheme. */
-  verifier: WebhookVerifier;
+  verifier: HmacVerifier;
   /** The shared secret. */
   secret: string;
   /** The request's headers. */

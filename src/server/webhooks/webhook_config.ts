@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { JsonWebKeySet } from "./chat_platforms.ts";
 import type { WebhookVerifier } from "./signatures.ts";
 
 /** A verified delivery, as the routing and message functions see it. */
@@ -37,14 +38,46 @@ export interface WebhookReply {
   tokenEnv?: string;
 }
 
+/** Settings of the chat platforms (`discord`, `telegram`, `teams`); see `docs/webhooks.md`. */
+export interface ChatPlatformOptions {
+  /**
+   * The platform's API base URL, where replies go: `https://discord.com/api/v10` for Discord and
+   * `https://api.telegram.org` for Telegram by default (set it for a proxy or a local fake).
+   */
+  apiBaseURL?: string;
+  /** Telegram: the variable holding the bot token that replies are sent with; `TELEGRAM_BOT_TOKEN` by default. */
+  botTokenEnv?: string;
+  /** Teams: the bot's Microsoft App ID, the audience its tokens must name. */
+  appId?: string;
+  /** Teams: the variable holding the App ID, instead of `appId`. */
+  appIdEnv?: string;
+  /** Teams: the variable holding the App password (client secret) replies authenticate with; `MICROSOFT_APP_PASSWORD`. */
+  appPasswordEnv?: string;
+  /** Teams: the signing keys, given inline; otherwise read from `jwksUrl`. */
+  jwks?: JsonWebKeySet;
+  /** Teams: where the signing keys are read (kept an hour); `https://login.botframework.com/v1/.well-known/keys`. */
+  jwksUrl?: string;
+  /** Teams: the token issuer; `https://api.botframework.com` by default. */
+  issuer?: string;
+  /** Teams: where reply tokens are obtained; Microsoft's `botframework.com` token endpoint by default. */
+  tokenUrl?: string;
+}
+
 /** One webhook, served at `POST /webhooks/<name>`. */
 export interface WebhookDefinition {
-  /** The signature scheme: `github`, `slack` or `hmac` (see `docs/webhooks.md`). */
+  /**
+   * The signature scheme: `github`, `slack`, `hmac`, `discord`, `telegram` or `teams` (see `docs/webhooks.md`).
+   */
   verify: WebhookVerifier;
-  /** The environment variable holding the shared secret (read at each delivery, so a rotated secret applies at once). */
+  /**
+   * The environment variable holding the shared secret (read at each delivery, so a rotated secret applies at once):
+   * for Discord the application's public key, for Telegram the `secret_token` given to `setWebhook`. Teams needs none.
+   */
   secretEnv?: string;
   /** The shared secret itself, instead of `secretEnv`. */
   secret?: string;
+  /** Chat platform settings: reply endpoints, the Telegram bot token, the Teams App ID and keys. */
+  platform?: ChatPlatformOptions;
   /** The agent a delivery is dispatched to. */
   agent: string;
   /** The agent instance id: fixed, or picked from the delivery; the webhook's name by default. */
@@ -66,7 +99,7 @@ export interface WebhookDefinition {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const VERIFIERS: readonly string[] = ["github", "slack", "hmac"];
+const VERIFIERS: readonly string[] = ["github", "slack", "hmac", "discord", "telegram", "teams"];
 const KEYS: readonly string[] = [
   "verify",
   "secretEnv",
@@ -76,6 +109,7 @@ const KEYS: readonly string[] = [
   "session",
   "message",
   "reply",
+  "platform",
   "toleranceSeconds",
   "maxAttempts",
 ];
@@ -100,14 +134,19 @@ export function checkWebhookDefinitions(webhooks: Readonly<Record<string, Webhoo
     if (unknown !== undefined) throw new TypeError(`${where} has an unknown key "${unknown}": use ${KEYS.join(", ")}`);
     if (!VERIFIERS.includes(definition.verify)) {
       throw new TypeError(
-        `${where} has verify ${JSON.stringify(definition.verify)}: use "github", "slack" or "hmac"`,
+        `${where} has verify ${JSON.stringify(definition.verify)}: use one of ${VERIFIERS.join(", ")}`,
       );
     }
     const hasSecret = typeof definition.secret === "string" && definition.secret.length > 0;
     const hasEnv = typeof definition.secretEnv === "string" && ENV_NAME.test(definition.secretEnv);
-    if (hasSecret === hasEnv) {
+    if (definition.verify === "teams") {
+      if (hasSecret || hasEnv) {
+        throw new TypeError(`${where}: Teams tokens are checked against the Bot Framework's keys, so give no secret`);
+      }
+    } else if (hasSecret === hasEnv) {
       throw new TypeError(`${where} needs exactly one of "secretEnv" (an environment variable name) or "secret"`);
     }
+    checkPlatform(definition, where);
     if (typeof definition.agent !== "string" || definition.agent === "") {
       throw new TypeError(`${where} needs "agent": the name of the agent deliveries are dispatched to`);
     }
@@ -124,7 +163,63 @@ export function checkWebhookDefinitions(webhooks: Readonly<Record<string, Webhoo
     if (tolerance !== undefined && (!Number.isSafeInteger(tolerance) || tolerance < 1 || tolerance > 3600)) {
       throw new TypeError(`${where} has toleranceSeconds ${tolerance}: use 1 to 3600`);
     }
+    const attempts = definition.maxAttempts;
+    if (attempts !== undefined && (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 100)) {
+      throw new TypeError(`${where} has maxAttempts ${attempts}: use 1 to 100`);
+    }
     if (definition.reply !== undefined) checkReply(definition.reply, where);
+  }
+}
+
+const PLATFORM_KEYS: readonly string[] = [
+  "apiBaseURL",
+  "botTokenEnv",
+  "appId",
+  "appIdEnv",
+  "appPasswordEnv",
+  "jwks",
+  "jwksUrl",
+  "issuer",
+  "tokenUrl",
+];
+
+function checkPlatform(definition: WebhookDefinition, where: string): void {
+  const platform = definition.platform;
+  if (platform === undefined) {
+    if (definition.verify === "teams") {
+      throw new TypeError(`${where} needs platform.appId or platform.appIdEnv: the bot's Microsoft App ID`);
+    }
+    return;
+  }
+  if (typeof platform !== "object" || platform === null) {
+    throw new TypeError(`${where} has a "platform" that is not an object`);
+  }
+  if (!["discord", "telegram", "teams"].includes(definition.verify)) {
+    throw new TypeError(`${where} has "platform", which only discord, telegram and teams webhooks take`);
+  }
+  const unknown = Object.keys(platform).find((key) => !PLATFORM_KEYS.includes(key));
+  if (unknown !== undefined) {
+    throw new TypeError(`${where} has an unknown platform key "${unknown}": use ${PLATFORM_KEYS.join(", ")}`);
+  }
+  for (const key of ["apiBaseURL", "jwksUrl", "tokenUrl"] as const) {
+    const url = platform[key];
+    if (url === undefined) continue;
+    const problem = typeof url === "string" ? replyUrlProblem(url, undefined) : "is not a string";
+    if (problem) throw new TypeError(`${where} has a platform.${key} that ${problem}`);
+  }
+  for (const key of ["botTokenEnv", "appIdEnv", "appPasswordEnv"] as const) {
+    const name = platform[key];
+    if (name !== undefined && !ENV_NAME.test(name)) {
+      throw new TypeError(`${where} has platform.${key} ${JSON.stringify(name)}: use an environment variable name`);
+    }
+  }
+  if (definition.verify === "teams") {
+    if ((platform.appId === undefined) === (platform.appIdEnv === undefined)) {
+      throw new TypeError(`${where} needs exactly one of platform.appId or platform.appIdEnv: the bot's App ID`);
+    }
+    if (platform.jwks !== undefined && !Array.isArray(platform.jwks?.keys)) {
+      throw new TypeError(`${where} has a platform.jwks that is not a JSON Web Key Set ({ keys: [...] })`);
+    }
   }
 }
 

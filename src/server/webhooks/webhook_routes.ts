@@ -6,11 +6,18 @@
  */
 
 import { Hono } from "hono";
-import { dispatch } from "../../agent/dispatch.ts";
 import type { CreateAppOptions } from "../app.ts";
 import { HttpError } from "../errors.ts";
 import { defaultMessage, eventOf, parsePayload } from "./_webhook_payload.ts";
-import { verifySignature } from "./signatures.ts";
+import {
+  acceptedAnswer,
+  checkVerifiedClaims,
+  deliveryKeyOf,
+  handshakeAnswer,
+  platformReplyTarget,
+  type ReplyTarget,
+  verifyDelivery,
+} from "./_platform_deliveries.ts";
 import {
   checkWebhookDefinitions,
   replyUrlProblem,
@@ -33,13 +40,14 @@ export type WebhookDispatchContext = {
   /** GitHub's `X-GitHub-Delivery`, when sent (for the record; not trusted for replay protection). */
   deliveryId?: string;
   /** Where a reply goes, already checked against the allow-list. */
-  reply?: { url: string; fields?: Record<string, unknown>; tokenEnv?: string };
+  reply?: ReplyTarget;
 };
 
 /**
  * Builds the webhook app for `createApp({ webhooks })`, which mounts it at `/webhooks`. Responses:
- * 202 `{ dispatchId, acceptedAt }` when dispatched; 200 for a GitHub `ping`, a Slack `url_verification` (answered
- * with its `challenge`) or a delivery the `message` builder skips; 401 for a missing or wrong signature or a stale
+ * 202 `{ dispatchId, acceptedAt }` when dispatched (Discord: 200 with a deferred interaction response); 200 for a GitHub
+ * `ping`, a Slack `url_verification` (answered with its `challenge`), a Discord PING or a delivery the `message`
+ * builder skips; 401 for a missing or wrong signature or a stale
  * timestamp; 409 for a replayed delivery; 404 for an unknown webhook; 400 for a body that is neither JSON nor a form.
  *
  * @param webhooks The webhooks by name; checked at once.
@@ -82,60 +90,47 @@ export function webhookRoutes(
       if (definition === undefined) {
         throw new HttpError(404, "webhook_not_found", `No webhook named "${name}": configure it in webhookRoutes()`);
       }
-      const secret = definition.secret ?? readEnv(getEnv, definition.secretEnv!);
-      if (!secret) {
-        throw new HttpError(
-          500,
-          "webhook_misconfigured",
-          `Webhook "${name}" has no secret: set the environment variable ${definition.secretEnv}`,
-        );
-      }
+      const read = (variable: string) => readEnv(getEnv, variable);
       const body = new Uint8Array(await c.req.arrayBuffer());
       const headers = c.req.raw.headers;
-      const verdict = await verifySignature({
-        verifier: definition.verify,
-        secret,
-        headers,
-        body,
-        toleranceSeconds: definition.toleranceSeconds,
-      });
+      const verdict = await verifyDelivery(name, definition, read, headers, body);
       if (!verdict.ok) {
         throw new HttpError(401, verdict.reason, `Webhook "${name}" refused the delivery: ${verdict.message}`);
       }
 
-      const payload = parsePayload(body, headers.get("content-type") ?? "");
-      if (payload === undefined) {
-        throw new HttpError(400, "invalid_payload", `Webhook "${name}" accepts JSON or form bodies only`);
+      const parsed = parsePayload(body, headers.get("content-type") ?? "");
+      if (!parsed.ok) {
+        throw new HttpError(400, "invalid_payload", `Webhook "${name}" refused the body: ${parsed.message}`);
       }
+      const payload = parsed.payload;
       const delivery: WebhookDelivery = { name, payload, headers, event: eventOf(definition.verify, headers, payload) };
-      if (definition.verify === "github" && delivery.event === "ping") return c.json({ ok: true, event: "ping" }, 200);
-      const fields = payload as Record<string, unknown>;
-      if (definition.verify === "slack" && fields?.type === "url_verification") {
-        return c.json({ challenge: fields.challenge }, 200);
-      }
+      checkVerifiedClaims(name, delivery, verdict);
+      const handshake = handshakeAnswer(definition, delivery);
+      if (handshake !== undefined) return c.json(handshake, 200);
       const message = definition.message ? definition.message(delivery) : defaultMessage(definition.verify, delivery);
       if (message === undefined) return c.json({ ignored: true, event: delivery.event }, 200);
 
-      // Slack retries an event with a new timestamp and signature but the same signed event_id.
-      const deliveryKey = definition.verify === "slack" && typeof fields?.event_id === "string"
-        ? `event:${fields.event_id}`
-        : verdict.deliveryKey;
-      const receipt = await dispatch(context.store, {
-        agent: definition.agent,
-        id: pick(definition.instance, delivery, name),
-        session: pick(definition.session, delivery, "default"),
-        message,
+      const deliveryKey = deliveryKeyOf(name, definition, delivery, verdict.deliveryKey);
+      // Admitted through the store, not dispatch(): a repeated delivery key is a replay whatever the unsigned parts of
+      // the request (GitHub's event header) made of the message, never "a different input".
+      const { record, created } = await context.store.enqueueDispatch({
+        key: {
+          agent: definition.agent,
+          instanceId: pick(definition.instance, delivery, name),
+          session: pick(definition.session, delivery, "default"),
+        },
+        input: { message: checkMessage(message, name), context: dispatchContext(definition, delivery, read) },
         idempotencyKey: `webhook:${name}:${deliveryKey}`.slice(0, 255),
-        maxAttempts: definition.maxAttempts,
-        context: dispatchContext(definition, delivery),
+        maxAttempts: definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       });
-      if (!receipt.created) {
+      if (!created) {
         throw new HttpError(409, "duplicate_delivery", `Webhook "${name}" already received this delivery`, {
-          details: { dispatchId: receipt.dispatchId, status: receipt.status },
+          details: { dispatchId: record.dispatchId, status: record.status },
         });
       }
       context.onDispatch();
-      return c.json({ dispatchId: receipt.dispatchId, acceptedAt: receipt.acceptedAt }, 202);
+      const answer = acceptedAnswer(definition, { dispatchId: record.dispatchId, acceptedAt: record.acceptedAt });
+      return c.json(answer.body, answer.status);
     });
     return app;
   };
@@ -150,24 +145,51 @@ function readEnv(getEnv: (name: string) => string | undefined, name: string): st
   }
 }
 
+const DEFAULT_MAX_ATTEMPTS = 5;
+const MAX_NAME_LENGTH = 256;
+
+function checkMessage(message: unknown, name: string): string {
+  if (typeof message !== "string" || message.trim() === "") {
+    throw new HttpError(
+      500,
+      "webhook_misconfigured",
+      `Webhook "${name}": its message builder returned ${JSON.stringify(message)}; return a non-empty string, ` +
+        "or undefined to skip the delivery",
+    );
+  }
+  return message;
+}
+
 function pick(
   choice: string | ((delivery: WebhookDelivery) => string) | undefined,
   delivery: WebhookDelivery,
   fallback: string,
 ): string {
   const value = typeof choice === "function" ? choice(delivery) : choice ?? fallback;
-  if (typeof value !== "string" || value === "") {
-    throw new HttpError(422, "unroutable_delivery", `Webhook "${delivery.name}" could not pick an instance or session`);
+  if (typeof value !== "string" || value === "" || value.length > MAX_NAME_LENGTH) {
+    throw new HttpError(
+      422,
+      "unroutable_delivery",
+      `Webhook "${delivery.name}" could not pick an instance or session (1 to ${MAX_NAME_LENGTH} characters)`,
+    );
   }
   return value;
 }
 
-function dispatchContext(definition: WebhookDefinition, delivery: WebhookDelivery): WebhookDispatchContext {
+function dispatchContext(
+  definition: WebhookDefinition,
+  delivery: WebhookDelivery,
+  read: (name: string) => string | undefined,
+): WebhookDispatchContext {
   const context: WebhookDispatchContext = { webhook: delivery.name, event: delivery.event };
   const deliveryId = delivery.headers.get("x-github-delivery");
   if (definition.verify === "github" && deliveryId) context.deliveryId = deliveryId;
   const reply = definition.reply;
-  if (reply === undefined) return context;
+  if (reply === undefined) {
+    const target = platformReplyTarget(definition, delivery, read);
+    if (target !== undefined) context.reply = target;
+    return context;
+  }
   const url = typeof reply.url === "function" ? reply.url(delivery) : reply.url;
   if (url === undefined) return context;
   const problem = replyUrlProblem(url, typeof reply.url === "function" ? reply.allowedHosts : undefined);

@@ -229,7 +229,10 @@ Deno.test("webhookRoutes() rejects a configuration that would let a payload choo
     () => webhookRoutes({ s: { verify: "slack", secret: "x", agent: "a", reply: { url: () => undefined } } }),
     /needs reply.allowedHosts/,
   );
-  assert.throws(() => webhookRoutes({ s: { verify: "md5" as "hmac", secret: "x", agent: "a" } }), /use "github"/);
+  assert.throws(
+    () => webhookRoutes({ s: { verify: "md5" as "hmac", secret: "x", agent: "a" } }),
+    /use one of github, slack, hmac/,
+  );
   assert.throws(() => webhookRoutes({ s: { verify: "hmac", agent: "a" } }), /exactly one of "secretEnv"/);
   assert.throws(
     () => webhookRoutes({ s: { verify: "hmac", secret: "x", agent: "a", reply: { url: "http://example.com/" } } }),
@@ -293,4 +296,49 @@ Deno.test("the reply tool posts the agent's answer to the delivery's reply targe
     delete SECRETS.REPLY_TOKEN;
     await receiver.shutdown();
   }
+});
+
+Deno.test("POST /webhooks/:name answers 409 to a GitHub replay that changes the unsigned X-GitHub-Event header", async () => {
+  const webhooks: Record<string, WebhookDefinition> = {
+    github: { verify: "github", secretEnv: "GITHUB_SECRET", agent: "assistant" },
+  };
+  await withServer(webhooks, async ({ post, store }) => {
+    const body = JSON.stringify({ action: "opened", issue: { number: 11 } });
+    const headers = await githubHeaders(body);
+    const accepted = await post("github", body, headers);
+    assert.equal(accepted.status, 202);
+    const { dispatchId } = await accepted.json();
+    for (const event of ["pull_request", "push", "issue_comment"]) {
+      const replayed = await post("github", body, { ...headers, "x-github-event": event });
+      assert.equal(replayed.status, 409, event);
+      const error = (await replayed.json()).error;
+      assert.equal(error.type, "duplicate_delivery");
+      assert.equal(error.details.dispatchId, dispatchId);
+    }
+    const dispatches = await store.listDispatches();
+    assert.equal(dispatches.length, 1);
+    assert.equal((dispatches[0].input as { context: { event: string } }).context.event, "issues");
+  });
+});
+
+Deno.test("POST /webhooks/:name refuses a verified body nested deeper than the server's JSON limit with 400", async () => {
+  const webhooks: Record<string, WebhookDefinition> = {
+    github: { verify: "github", secretEnv: "GITHUB_SECRET", agent: "assistant" },
+  };
+  await withServer(webhooks, async ({ post, store }) => {
+    for (const body of ["[".repeat(100_000) + "]".repeat(100_000), `{"a":${"[".repeat(5000)}${"]".repeat(5000)}}`]) {
+      const response = await post("github", body, await githubHeaders(body));
+      assert.equal(response.status, 400);
+      const error = (await response.json()).error;
+      assert.equal(error.type, "invalid_payload");
+      assert.match(error.message, /nests \d+ levels deep; the limit is 100/);
+    }
+    const form = `payload=${encodeURIComponent("[".repeat(1000) + "]".repeat(1000))}`;
+    const formHeaders = { ...await githubHeaders(form), "content-type": "application/x-www-form-urlencoded" };
+    const response = await post("github", form, formHeaders);
+    assert.equal(response.status, 400);
+    const depthAtLimit = "[".repeat(99) + "]".repeat(99);
+    assert.equal((await post("github", depthAtLimit, await githubHeaders(depthAtLimit))).status, 202);
+    assert.equal((await store.listDispatches()).length, 1);
+  });
 });

@@ -9,7 +9,7 @@
 type Language = "javascript" | "typescript";
 
 /** The longest value returned as JSON; a longer one comes back inspected and cut. */
-const MAX_VALUE_CHARS = 100_000;
+export const MAX_VALUE_CHARS = 100_000;
 
 /** What the subprocess reports after the marker. */
 export interface Payload {

@@ -10,21 +10,27 @@ import { abortErrorFrom, SandboxUnavailableError } from "../../errors.ts";
 import { defineTool, type FlueTool } from "../tool.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "../builtin/_truncate.ts";
 import { buildSnippetModules } from "./_snippet_module.ts";
-import { base64, findReport, hideModuleUrls, runnerProgram } from "./_code_runner.ts";
+import { base64, findReport, hideModuleUrls, MAX_VALUE_CHARS, runnerProgram } from "./_code_runner.ts";
+import { pyodideDirectory, PYTHON_LOAD_TIMEOUT_MS, pythonRunnerProgram, readySignal } from "./_python_runner.ts";
 import { readCapped } from "../builtin/_read_capped.ts";
 
 /** The languages a snippet may be written in. */
-export type CodeLanguage = "javascript" | "typescript";
+export type CodeLanguage = "javascript" | "typescript" | "python";
 
 /** What to run and under which limits. */
 export interface RunCodeOptions {
   /** The snippet. Its final expression, or a top-level `return`, is its value; top-level `await` works. */
   code: string;
-  /** Default `typescript`, which also runs plain JavaScript. */
+  /**
+   * Default `typescript`, which also runs plain JavaScript. `python` runs CPython (Pyodide) with its standard library;
+   * its last expression is the value.
+   */
   language?: CodeLanguage;
-  /** Kills the subprocess after this long. Default 10,000 ms. */
+  /**
+   * Kills the subprocess after this long. Default 10,000 ms. For Python it starts once CPython is loaded (which may take up to 180 s).
+   */
   timeoutMs?: number;
-  /** V8 heap cap of the subprocess, in MiB. Default 128. */
+  /** Heap cap of the subprocess, in MiB: V8's heap, and for Python the WebAssembly memory too. Default 128. */
   memoryMb?: number;
   /** Bytes kept of stdout and of stderr each. Default 50,000. */
   maxOutputBytes?: number;
@@ -102,16 +108,19 @@ export async function runCode(options: RunCodeOptions): Promise<CodeResult> {
   if (new TextEncoder().encode(code).length > MAX_CODE_BYTES) {
     throw new RangeError(`Code is longer than ${MAX_CODE_BYTES} bytes: split it into smaller snippets`);
   }
-  if (language !== "javascript" && language !== "typescript") {
-    throw new TypeError(`Unknown language "${language}": use "javascript" or "typescript"`);
+  if (language !== "javascript" && language !== "typescript" && language !== "python") {
+    throw new TypeError(`Unknown language "${language}": use "javascript", "typescript" or "python"`);
   }
   if (signal?.aborted) throw abortErrorFrom(signal);
   const denoPath = options.denoPath ?? defaultDenoPath();
 
   const marker = `__flue_code_result_${crypto.randomUUID().replaceAll("-", "")}__`;
-  const entry = `data:application/javascript;base64,${
-    base64(runnerProgram(buildSnippetModules(code).variants, language, marker))
-  }`;
+  const isPython = language === "python";
+  const pyodide = isPython ? await pyodideDirectory() : undefined;
+  const program = pyodide
+    ? pythonRunnerProgram(code, pyodide, marker, MAX_VALUE_CHARS)
+    : runnerProgram(buildSnippetModules(code).variants, language as "javascript" | "typescript", marker);
+  const entry = `data:application/javascript;base64,${base64(program)}`;
   if (entry.length > MAX_ARGUMENT_LENGTH) {
     throw new RangeError(`Code is too long once encoded (${entry.length} characters): split it into smaller snippets`);
   }
@@ -127,8 +136,9 @@ export async function runCode(options: RunCodeOptions): Promise<CodeResult> {
           "--no-lock",
           "--no-remote",
           "--no-npm",
-          `--allow-read=${emptyDir}`,
-          `--v8-flags=--max-old-space-size=${memoryMb}`,
+          // Python reads Pyodide's own files (its WebAssembly and standard library), and nothing else.
+          `--allow-read=${pyodide ? decodeURIComponent(pyodide.pathname) : emptyDir}`,
+          `--v8-flags=--max-old-space-size=${memoryMb},--wasm-max-mem-pages=${memoryMb * 16}`,
           entry,
         ],
         clearEnv: true,
@@ -153,24 +163,34 @@ export async function runCode(options: RunCodeOptions): Promise<CodeResult> {
         // Already exited.
       }
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (delayMs: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, delayMs);
+    };
+    // Python's own timeout starts once CPython is loaded, which the runner says on stderr.
+    arm(isPython ? PYTHON_LOAD_TIMEOUT_MS : timeoutMs);
+    const stderrStream: ReadableStream<Uint8Array> = isPython
+      ? child.stderr.pipeThrough(readySignal(`${marker}ready`, () => arm(timeoutMs)))
+      : child.stderr;
     signal?.addEventListener("abort", kill, { once: true });
     // An abort while the subprocess was starting fired no listener yet.
     if (signal?.aborted) kill();
     try {
       const [stdout, stderr, status] = await Promise.all([
         readCapped(child.stdout, maxOutputBytes, RESULT_TAIL_BYTES),
-        readCapped(child.stderr, maxOutputBytes, 0),
+        readCapped(stderrStream, maxOutputBytes, 0),
         child.status,
       ]);
       if (signal?.aborted) throw abortErrorFrom(signal);
       const report = findReport(stdout.tail, marker);
       const shownStdout = report ? stdout.headBefore(stdout.totalBytes - report.lineBytes) : stdout.head;
       const stdoutCut = report ? stdout.totalBytes - report.lineBytes > maxOutputBytes : stdout.truncated;
-      const memoryExceeded = !timedOut && /heap out of memory|Reached heap limit/i.test(stderr.head);
+      const memoryExceeded = !timedOut &&
+        (/heap out of memory|Reached heap limit/i.test(stderr.head) || report?.payload.error?.name === "MemoryError");
       return {
         stdout: shownStdout + (stdoutCut ? `\n[stdout cut at ${maxOutputBytes} bytes]` : ""),
         stderr: hideModuleUrls(stderr.head) + (stderr.truncated ? `\n[stderr cut at ${maxOutputBytes} bytes]` : ""),
@@ -239,14 +259,17 @@ export function createCodeTool(options: CodeToolOptions = {}): FlueTool<CodeInpu
     code: z.string().min(1).max(MAX_CODE_BYTES).describe(
       "The snippet. Its final expression (or a top-level return) is the result; top-level await works",
     ),
-    language: z.enum(["javascript", "typescript"]).optional().describe("The language (default typescript)"),
+    language: z.enum(["javascript", "typescript", "python"]).optional().describe(
+      "The language (default typescript); python has its standard library and no other packages",
+    ),
     timeoutMs: z.number().int().min(1).max(maxTimeoutMs).optional().describe(
       `Kill it after this many milliseconds (default ${defaultTimeoutMs}, at most ${maxTimeoutMs})`,
     ),
   });
   return defineTool({
     name: "code",
-    description: "Run a JavaScript or TypeScript snippet for calculation or data processing and get its result. " +
+    description: "Run a JavaScript, TypeScript or Python snippet for calculation or data processing and get its " +
+      "result. " +
       "It runs isolated: no files, network, environment or subprocesses; only what you put in the snippet.",
     input,
     run: async ({ code, language, timeoutMs = defaultTimeoutMs }, context) => {
