@@ -42,12 +42,13 @@ export function sdkProviderEndpoint(
   read: ReadVariable,
   overrides: Partial<ProviderSettings> = {},
 ): ModelEndpoint {
-  const require = (name: string, why: string): string => {
+  const requiredVariable = (name: string, why: string): string => {
     const value = read(name);
     if (value === undefined) throw new TypeError(`${name} is not set: ${why}, or use --model test to run key-less`);
     return value;
   };
-  const key = (name: string, why: string): string => overrides.apiKey ?? require(overrides.apiKeyEnv ?? name, why);
+  const key = (name: string, why: string): string =>
+    overrides.apiKey ?? requiredVariable(overrides.apiKeyEnv ?? name, why);
   const endpoint = (baseURL: string, apiKey: string | undefined, settings: Record<string, string> = {}) => {
     const result: ModelEndpoint = {
       provider,
@@ -72,8 +73,8 @@ export function sdkProviderEndpoint(
       }
       const why = "Vertex AI needs GOOGLE_VERTEX_API_KEY (express mode), or GOOGLE_VERTEX_PROJECT and " +
         "GOOGLE_VERTEX_LOCATION with Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)";
-      const project = require("GOOGLE_VERTEX_PROJECT", why);
-      const location = require("GOOGLE_VERTEX_LOCATION", why);
+      const project = requiredVariable("GOOGLE_VERTEX_PROJECT", why);
+      const location = requiredVariable("GOOGLE_VERTEX_LOCATION", why);
       const host = location === "global" ? "aiplatform.googleapis.com" : `${location}-aiplatform.googleapis.com`;
       const settings: Record<string, string> = { mode: "project", project, location };
       const credentials = read("GOOGLE_APPLICATION_CREDENTIALS");
@@ -87,14 +88,14 @@ export function sdkProviderEndpoint(
     case "bedrock": {
       const why = "Amazon Bedrock needs AWS_REGION, and AWS_BEARER_TOKEN_BEDROCK or AWS_ACCESS_KEY_ID with " +
         "AWS_SECRET_ACCESS_KEY";
-      const region = require("AWS_REGION", why);
+      const region = requiredVariable("AWS_REGION", why);
       const baseURL = `https://bedrock-runtime.${region}.amazonaws.com`;
       const token = overrides.apiKey ?? read(overrides.apiKeyEnv ?? "AWS_BEARER_TOKEN_BEDROCK");
       if (token !== undefined) return endpoint(baseURL, token, { region });
       const settings: Record<string, string> = {
         region,
-        accessKeyId: require("AWS_ACCESS_KEY_ID", why),
-        secretAccessKey: require("AWS_SECRET_ACCESS_KEY", why),
+        accessKeyId: requiredVariable("AWS_ACCESS_KEY_ID", why),
+        secretAccessKey: requiredVariable("AWS_SECRET_ACCESS_KEY", why),
       };
       const sessionToken = read("AWS_SESSION_TOKEN");
       if (sessionToken !== undefined) settings.sessionToken = sessionToken;
@@ -103,7 +104,7 @@ export function sdkProviderEndpoint(
     case "azure": {
       const apiKey = key("AZURE_API_KEY", "export the Azure OpenAI resource's key");
       if (overrides.baseURL !== undefined) return endpoint(overrides.baseURL, apiKey);
-      const resource = require(
+      const resource = requiredVariable(
         "AZURE_RESOURCE_NAME",
         'name the Azure OpenAI resource (the "<name>" of <name>.openai.azure.com), or give a baseURL',
       );
