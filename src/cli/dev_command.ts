@@ -84,7 +84,12 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
-  const changes = watchProject(project.dir, { debounceMs, signal: stop.signal });
+  // The watchers open before the first server starts, so no change made once it listens is missed: an async
+  // generator's body runs only from its first `next()`, so that call is made here and its batch kept for the loop.
+  const watching = Promise.withResolvers<void>();
+  const changes = watchProject(project.dir, { debounceMs, signal: stop.signal, onReady: watching.resolve });
+  let next = changes.next();
+  await Promise.race([watching.promise, next]);
   let port = flags.port;
   let printedRoutes: string | undefined;
   try {
@@ -102,7 +107,6 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
         }
       }
       // Wait for a change, the end of `flue dev`, or the server's own exit (a module that failed to load).
-      const next = changes.next();
       const outcome = await Promise.race([
         next.then((batch) => ({ kind: "change" as const, paths: batch.done ? [] : batch.value })),
         child.status.then((status) => ({ kind: "exit" as const, status })),
@@ -118,6 +122,7 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
         const errorServer = startErrorServer(flags.hostname, port, child.output());
         if (errorServer) port = errorServer.addr.port;
         const batch = await next;
+        next = changes.next();
         await errorServer?.shutdown();
         if (batch.done) break;
         io.stderr(`${style.cyan("Reloading:")} ${describeBatch(batch.value)}\n`);
@@ -127,6 +132,7 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
         await child.stop();
         break;
       }
+      next = changes.next();
       io.stderr(`${style.cyan("Reloading:")} ${describeBatch(outcome.paths)}\n`);
       await child.stop();
     }

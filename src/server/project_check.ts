@@ -168,7 +168,9 @@ function modelProblem(
       known.join(", ")
     }, or add it under "flue.providers"`;
   }
-  if (settings.apiKey === undefined && settings.apiKeyEnv !== undefined) {
+  // A replayed run (FLUE_REPLAY, docs/record_replay.md) answers from its cassette and needs no key.
+  const isReplay = (env.FLUE_REPLAY ?? "") !== "";
+  if (settings.apiKey === undefined && settings.apiKeyEnv !== undefined && !isReplay) {
     const key = env[settings.apiKeyEnv];
     if (key === undefined || key === "") {
       return `model "${model}" needs ${settings.apiKeyEnv}, which is not set: export it, or run key-less with ` +
