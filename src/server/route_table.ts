@@ -76,6 +76,11 @@ export const ROUTES: readonly RouteInfo[] = [
     sse: "always",
   },
   { method: "POST", path: "/runs/:id/abort", summary: "Cancel a run executing in this server" },
+  {
+    method: "POST",
+    path: "/mcp/:name/:id",
+    summary: "An agent instance as a Model Context Protocol server (streamable HTTP, stateless): one prompt tool",
+  },
 ];
 
 /**

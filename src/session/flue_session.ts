@@ -325,6 +325,12 @@ export class FlueSession implements Session {
     return this.#runtime.store.load(this.#key);
   }
 
+  /** Cancels what runs and waits until it has stopped; the stored history stays. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.abort("session disposed");
+    await this.#queue.drained();
+  }
+
   /** Cancels what runs, then deletes the stored history and, where the sandbox has one, its remote machine. */
   async delete(): Promise<void> {
     this.abort("session deleted");

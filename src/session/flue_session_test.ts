@@ -413,3 +413,31 @@ Deno.test("init() refuses a custom tool that takes a built-in name, or two tools
   const ping = defineTool({ name: "ping", description: "Ping", input: z.object({}), run: () => "pong" });
   await assert.rejects(init({ ...base, model: "test", tools: [ping, ping] }), /Tool name "ping" is used twice/);
 });
+
+Deno.test("await using a session cancels what it runs at the end of the block and keeps its history", async () => {
+  const started = Promise.withResolvers<void>();
+  const model = new FunctionModel(async (request) => {
+    if (lastUserText(request) === "slow") {
+      started.resolve();
+      await new Promise((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason)));
+    }
+    return `reply to ${lastUserText(request)}`;
+  });
+  const agent = await init({ ...base, model });
+  try {
+    let slow: Promise<unknown> | undefined;
+    {
+      await using session = await agent.session("scoped");
+      assert.equal((await session.prompt("fast")).text, "reply to fast");
+      slow = session.prompt("slow").then(() => "finished", (error) => error);
+      await started.promise;
+    }
+    const outcome = await slow;
+    assert.ok(outcome instanceof AbortError, `the running prompt was cancelled, got ${outcome}`);
+    const again = await agent.session("scoped");
+    const texts = (await again.history()).map((entry) => JSON.stringify(entry));
+    assert.ok(texts.some((text) => text.includes("reply to fast")), "the stored history stays");
+  } finally {
+    await agent.close();
+  }
+});

@@ -246,4 +246,9 @@ export interface Session {
   history(): Promise<HistoryEntry[]>;
   /** Cancels what runs, then deletes the stored history. */
   delete(): Promise<void>;
+  /**
+   * For `await using`: cancels what the session runs or has queued (reason `"session disposed"`) and waits until it
+   * has stopped. The stored history stays, and `agent.session(name)` resumes it.
+   */
+  [Symbol.asyncDispose](): Promise<void>;
 }
