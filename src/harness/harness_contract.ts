@@ -411,6 +411,53 @@ export function defineHarnessContractTests(name: string, makeOptions: () => Agen
     }
   });
 
+  test("toolTimeoutMs stops a slow tool, keeps the output it had, and the operation goes on", async () => {
+    const progress = defineTool({
+      name: "progress",
+      description: "Works in steps until told to stop, then reports how far it got",
+      input: z.object({}),
+      run: async (_input, context) => {
+        const done: string[] = [];
+        const deadline = performance.now() + (context.timeoutMs ?? Infinity);
+        for (let step = 1; step <= 1000; step++) {
+          if (performance.now() >= deadline) return `stopped at the time limit after: ${done.join(",")}`;
+          done.push(`step${step}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return "finished";
+      },
+    });
+    const stuck = defineTool({
+      name: "stuck",
+      description: "Never finishes unless aborted",
+      input: z.object({}),
+      run: (_input, context) =>
+        new Promise((_, reject) =>
+          context.signal.addEventListener("abort", () => reject(context.signal.reason), { once: true })
+        ),
+    });
+    const model = new FunctionModel((request) =>
+      request.messages.at(-1)?.role === "tool" ? "done" : {
+        toolCalls: [{ name: "progress", args: {} }, { name: "stuck", args: {} }],
+      }
+    );
+    const agent = await agentWith({ model, tools: [progress, stuck], toolTimeoutMs: 60_000 });
+    try {
+      const session = await agent.session();
+      const response = await session.prompt("work", { toolTimeoutMs: 40 });
+      assert.equal(response.text, "done");
+      const results = (await session.history()).filter((entry) => entry.message.role === "tool");
+      const byName = new Map(results.map((entry) => [entry.message.role === "tool" && entry.message.name, entry]));
+      assert.match(byName.get("progress")!.message.content, /^stopped at the time limit after: step1,step2/);
+      assert.match(
+        byName.get("stuck")!.message.content,
+        /Tool "stuck" did not finish within "toolTimeoutMs" \(40 ms\) and was stopped/,
+      );
+    } finally {
+      await agent.close();
+    }
+  });
+
   test("abort during the model call ends with AbortError and one 'aborted' event", async () => {
     let started: () => void;
     const inCall = new Promise<void>((resolve) => started = resolve);

@@ -46,6 +46,7 @@ import {
 import { createTaskTool } from "../tools/task_tool.ts";
 import { grantSecrets, wrapSessionTool } from "./_session_tools.ts";
 import { runShellCall } from "./shell_call.ts";
+import { withToolTimeout } from "./_tool_timeout.ts";
 import type { PriceTable } from "../model/prices.ts";
 import { type BudgetLimits, OperationBudget, resolveBudgetLimits, validateBudgetLimits } from "./operation_budget.ts";
 import type {
@@ -457,6 +458,8 @@ export class FlueSession implements Session {
     const allowedTools = skill?.allowedTools;
     if (allowedTools) tools = tools.filter((tool) => allowedTools.includes(tool.name));
     tools = tools.map((tool) => this.#redactingTool(tool));
+    const toolTimeoutMs = this.#budgets.get(scope)?.limits.toolTimeoutMs;
+    if (toolTimeoutMs !== undefined) tools = tools.map((tool) => withToolTimeout(tool, toolTimeoutMs));
     // Reading a cut result back is offered always: a result may be cut in any turn, and the tool list is fixed per run.
     tools.push(this.#guard.readOutputTool);
     // The new input is written together with the first turn's messages, so a failed first turn leaves no trace.

@@ -72,6 +72,8 @@ export function validateBudgetLimits(options: BudgetLimits, where = "Option"): v
 export class OperationBudget {
   /** Aborts, with the `BudgetExceededError` as its reason, when a limit is exceeded. */
   readonly signal: AbortSignal;
+  /** The limits that apply. */
+  readonly limits: BudgetLimits;
   readonly #limits: BudgetLimits;
   readonly #prices: PriceTable;
   readonly #model: string;
@@ -91,6 +93,7 @@ export class OperationBudget {
    */
   constructor(limits: BudgetLimits, prices: PriceTable, model: string) {
     this.#limits = limits;
+    this.limits = limits;
     this.#prices = prices;
     this.#model = model;
     this.signal = this.#controller.signal;
