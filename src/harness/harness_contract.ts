@@ -314,6 +314,29 @@ export function defineHarnessContractTests(name: string, makeOptions: () => Agen
     }
   });
 
+  test("a subagent task's spending counts against the calling operation's maxTokens", async () => {
+    const model = new FunctionModel((request) => {
+      if (request.operation?.taskId !== undefined) return "word ".repeat(20_000);
+      return request.messages.at(-1)?.role === "tool" ? "never" : {
+        toolCalls: [{ name: "task", args: { prompt: "write a long report", agent: "writer" } }],
+      };
+    });
+    const agent = await agentWith({ model, subagents: { writer: { description: "Writes long reports" } } });
+    try {
+      const session = await agent.session();
+      const error = await session.prompt("delegate", { maxTokens: 5_000 }).then(
+        () => assert.fail("expected BudgetExceededError"),
+        (error) => error,
+      );
+      assert.ok(error instanceof BudgetExceededError, String(error));
+      assert.equal(error.budget, "maxTokens");
+      assert.ok(error.spent > 20_000 / 4, `the child's tokens are counted: spent ${error.spent}`);
+      assert.equal(model.calls.length, 2, "the parent made no call after the task passed the budget");
+    } finally {
+      await agent.close();
+    }
+  });
+
   test("timeoutMs ends a stuck model call with BudgetExceededError naming the time spent", async () => {
     const model = new FunctionModel((request) =>
       new Promise((_, reject) => {

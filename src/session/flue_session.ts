@@ -592,7 +592,13 @@ export class FlueSession implements Session {
         describe({ name, description: profile.description })
       ),
       roles: runtime.roles?.list().map(describe) ?? [],
-      run: async ({ prompt, agent, role }) => (await runTask(this.#taskParent(), scope, prompt, { agent, role })).text,
+      run: async ({ prompt, agent, role }, context) => {
+        // The task runs under the calling operation's budgets: their abort stops it, and what it spent counts.
+        const taskScope = { ...scope, signal: context.signal };
+        const response = await runTask(this.#taskParent(), taskScope, prompt, { agent, role });
+        this.#budgets.get(scope)?.recordSpending(response.usage);
+        return response.text;
+      },
     }) as FlueTool<unknown>;
   }
 

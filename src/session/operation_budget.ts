@@ -128,14 +128,24 @@ export class OperationBudget {
   recordTurn(usage: Usage, model: string): Usage {
     const price = priceOf([model, this.#model], this.#prices);
     const priced = price ? { ...usage, costUsd: costOf(usage, price) } : usage;
+    this.recordSpending(priced);
+    return priced;
+  }
+
+  /**
+   * Counts spending priced elsewhere (a subagent task's, whose own model calls were priced by its session), and ends
+   * the operation when it passed a limit.
+   *
+   * @param usage The tokens, with their cost when known.
+   */
+  recordSpending(usage: Usage): void {
     this.#tokens += usage.inputTokens + usage.outputTokens;
-    this.#costUsd += priced.costUsd ?? 0;
+    this.#costUsd += usage.costUsd ?? 0;
     const { maxTokens, maxCostUsd } = this.#limits;
     if (maxTokens !== undefined && this.#tokens > maxTokens) this.#exceed("maxTokens", maxTokens, this.#tokens);
     else if (maxCostUsd !== undefined && this.#costUsd > maxCostUsd) {
       this.#exceed("maxCostUsd", maxCostUsd, this.#costUsd);
     }
-    return priced;
   }
 
   /** Stops the timeout clock. */
