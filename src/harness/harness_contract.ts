@@ -281,6 +281,16 @@ export function defineHarnessContractTests(name: string, makeOptions: () => Agen
       assert.equal(error.maxTurns, 3);
       assert.equal(model.calls.length, 3);
       assert.equal((await session.history()).length, 1 + 3 * 2);
+      // A session's maxTurns applies over the agent's, and a call's over the session's.
+      const strict = await agent.session("strict", { maxTurns: 2 });
+      const sessionError = await strict.prompt("loop").then(() => assert.fail("expected MaxTurnsError"), (e) => e);
+      assert.ok(sessionError instanceof MaxTurnsError && sessionError.maxTurns === 2, String(sessionError));
+      assert.ok(sessionError instanceof BudgetExceededError && sessionError.budget === "maxTurns");
+      const callError = await strict.prompt("loop", { maxTurns: 1 }).then(
+        () => assert.fail("expected error"),
+        (e) => e,
+      );
+      assert.ok(callError instanceof MaxTurnsError && callError.maxTurns === 1, String(callError));
     } finally {
       await agent.close();
     }
