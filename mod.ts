@@ -165,6 +165,9 @@ export type {
   ToolSchema,
 } from "./src/model/chat_model.ts";
 export type { Message, ToolCall, Usage } from "./src/model/message.ts";
+export { DEFAULT_PRICES } from "./src/model/prices.ts";
+export type { ModelPrice, PriceTable } from "./src/model/prices.ts";
+export type { BudgetLimits } from "./src/session/operation_budget.ts";
 export type {
   EventCallback,
   EventCorrelation,
@@ -223,13 +226,14 @@ export type {
 } from "./src/store/dispatch_queue.ts";
 export {
   AbortError,
+  BudgetExceededError,
   ModelError,
   NotFoundError,
   PolicyDeniedError,
   ResultValidationError,
   SandboxUnavailableError,
 } from "./src/errors.ts";
-export type { ResultIssue } from "./src/errors.ts";
+export type { BudgetName, ResultIssue } from "./src/errors.ts";
 export type { Schema, SchemaParseResult } from "./src/output/schema.ts";
 
 if (import.meta.main) {

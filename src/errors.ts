@@ -46,6 +46,55 @@ export class SandboxUnavailableError extends Error {
   }
 }
 
+/** A budget an operation may spend: model calls, tokens, dollars, or wall-clock time. */
+export type BudgetName = "maxTurns" | "maxTokens" | "maxCostUsd" | "timeoutMs";
+
+const BUDGET_UNITS: Record<BudgetName, string> = {
+  maxTurns: "turns",
+  maxTokens: "tokens",
+  maxCostUsd: "USD",
+  timeoutMs: "ms",
+};
+
+/**
+ * An operation spent more than one of its budgets (`docs/budgets.md`) and was ended. What ran before the limit was
+ * passed stays in the history; the operation's answer, if any, is not returned.
+ */
+export class BudgetExceededError extends Error {
+  /** The budget that was exceeded, named as its option. */
+  readonly budget: BudgetName;
+  /** The limit that was set. */
+  readonly limit: number;
+  /** What the operation had spent of that budget when it was ended (turns, tokens, US dollars or milliseconds). */
+  readonly spent: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param budget The budget that was exceeded.
+   * @param limit The limit that was set.
+   * @param spent What was spent of it.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(budget: BudgetName, limit: number, spent: number, options?: ErrorOptions) {
+    const unit = BUDGET_UNITS[budget];
+    super(
+      `The operation exceeded its "${budget}" budget: spent ${formatAmount(spent)} ${unit} of ${
+        formatAmount(limit)
+      }; raise "${budget}" or narrow the task`,
+      options,
+    );
+    this.name = "BudgetExceededError";
+    this.budget = budget;
+    this.limit = limit;
+    this.spent = spent;
+  }
+}
+
+function formatAmount(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(6).replace(/0+$/, "");
+}
+
 /** One validation problem of a typed result: where it is and what was wrong. */
 export interface ResultIssue {
   /** Path into the value, such as `["items", 0, "title"]`; empty for the root. */

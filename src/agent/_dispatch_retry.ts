@@ -4,8 +4,7 @@
  * @module
  */
 
-import { ModelError, NotFoundError, PolicyDeniedError, ResultValidationError } from "../errors.ts";
-import { MaxTurnsError } from "../harness/flue_harness.ts";
+import { BudgetExceededError, ModelError, NotFoundError, PolicyDeniedError, ResultValidationError } from "../errors.ts";
 import type { DispatchError } from "../store/dispatch_queue.ts";
 
 /** How long a failed dispatch waits before its next attempt. */
@@ -63,7 +62,7 @@ export function isPermanentFailure(error: unknown): boolean {
   }
   return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError ||
     error instanceof NotFoundError || error instanceof PolicyDeniedError || error instanceof ResultValidationError ||
-    error instanceof MaxTurnsError;
+    error instanceof BudgetExceededError;
 }
 
 const MAX_MESSAGE_LENGTH = 2000;

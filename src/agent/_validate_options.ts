@@ -3,6 +3,7 @@ import { validateTelemetryOptions } from "../telemetry/tracing.ts";
 import { validateCompactionOption } from "../session/compaction.ts";
 import type { AgentOptions } from "./agent_options.ts";
 import { validateMcpServers } from "../tools/mcp/mcp_servers.ts";
+import { validateBudgetLimits } from "../session/operation_budget.ts";
 
 const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "name",
@@ -32,6 +33,11 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "thinkingLevel",
   "record",
   "maxTurns",
+  "maxTokens",
+  "maxCostUsd",
+  "timeoutMs",
+  "toolTimeoutMs",
+  "prices",
   "typedRetries",
   "compaction",
   "store",
@@ -90,6 +96,8 @@ export function validateAgentOptions(options: AgentOptions): void {
       throw new TypeError(`Option "${key}" must be a whole number from ${key === "maxTurns" ? 1 : 0} to 1000`);
     }
   }
+  validateBudgetLimits(options);
+  validatePrices(options.prices);
   if (
     options.maxTaskDepth !== undefined &&
     (!Number.isInteger(options.maxTaskDepth) || options.maxTaskDepth < 0 || options.maxTaskDepth > 32)
@@ -140,4 +148,20 @@ export function validateAgentOptions(options: AgentOptions): void {
     throw new TypeError(`Option "record" must be a cassette file path, such as "tests/cassettes/triage.json"`);
   }
   if (options.mcpServers !== undefined) validateMcpServers(options.mcpServers, options.env ?? {});
+}
+
+function validatePrices(prices: AgentOptions["prices"]): void {
+  if (prices === undefined) return;
+  if (prices === null || typeof prices !== "object" || Array.isArray(prices)) {
+    throw new TypeError(`Option "prices" must map model names to { inputPerMillion, outputPerMillion }`);
+  }
+  for (const [model, price] of Object.entries(prices)) {
+    const valid = price !== null && typeof price === "object" &&
+      [price.inputPerMillion, price.outputPerMillion].every((value) => typeof value === "number" && value >= 0);
+    if (!valid) {
+      throw new TypeError(
+        `Price of "${model}" must be { inputPerMillion, outputPerMillion } in US dollars, got ${JSON.stringify(price)}`,
+      );
+    }
+  }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { PriceTable } from "../model/prices.ts";
 import type { EventCallback } from "../events/event_types.ts";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import type { ProviderSettings } from "../model/providers.ts";
@@ -98,6 +99,16 @@ export interface AgentOptions {
   thinkingLevel?: ThinkingLevel;
   /** The most model calls one operation may make; 20 by default. */
   maxTurns?: number;
+  /** The most tokens (input plus output) one operation may use; no limit by default (`docs/budgets.md`). */
+  maxTokens?: number;
+  /** The most US dollars one operation may spend, priced by `prices` and the built-in table; no limit by default. */
+  maxCostUsd?: number;
+  /** The most milliseconds one operation may take; no limit by default. */
+  timeoutMs?: number;
+  /** The most milliseconds one tool call may take, its output so far returned when stopped; no limit by default. */
+  toolTimeoutMs?: number;
+  /** Model prices in US dollars per million tokens, over the built-in table, for reported cost and `maxCostUsd`. */
+  prices?: PriceTable;
   /** Re-prompts allowed after invalid typed output; 3 by default. */
   typedRetries?: number;
   /**

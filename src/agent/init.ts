@@ -14,6 +14,7 @@ import { withRecordReplay } from "../model/record_replay.ts";
 import { checkSandbox, createSandbox, sandboxOutlivesProcess } from "../sandbox/registry.ts";
 import type { SandboxPolicy } from "../sandbox/sandbox.ts";
 import { FlueSession } from "../session/flue_session.ts";
+import { type BudgetLimits, validateBudgetLimits } from "../session/operation_budget.ts";
 import { compactionSettings } from "../session/compaction.ts";
 import { isEmptyBeforeCreation, SessionSandbox } from "../session/session_sandbox.ts";
 import type { Session, SessionOptions } from "../session/session_types.ts";
@@ -184,7 +185,11 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
   const sessionRoles = new Map<string, string | undefined>();
   const sandboxes: SessionSandbox[] = [];
 
-  const openSession = async (sessionName: string, role: string | undefined): Promise<FlueSession> => {
+  const openSession = async (
+    sessionName: string,
+    role: string | undefined,
+    sessionBudgets: BudgetLimits = {},
+  ): Promise<FlueSession> => {
     const sandboxContext = {
       projectDir,
       stateDir,
@@ -247,6 +252,8 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
         },
         env,
         maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
+        budgets: options,
+        prices: options.prices ?? {},
         typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,
         thinkingLevel: options.thinkingLevel,
         compaction: compactionSettings(options.compaction),
@@ -255,7 +262,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
       },
       sandbox,
       history,
-      { role },
+      { role, budgets: sessionBudgets },
     );
   };
 
@@ -272,11 +279,12 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
       let session = sessions.get(sessionName);
       try {
         checkSessionRole(roles, sessionName, sessionOptions.role, session && { role: sessionRoles.get(sessionName) });
+        validateBudgetLimits(sessionOptions, "Session option");
       } catch (error) {
         return Promise.reject(error);
       }
       if (!session) {
-        session = openSession(sessionName, sessionOptions.role);
+        session = openSession(sessionName, sessionOptions.role, sessionOptions);
         sessions.set(sessionName, session);
         sessionRoles.set(sessionName, sessionOptions.role);
         session.catch(() => sessions.delete(sessionName));

@@ -126,6 +126,7 @@ function ms(value: number): string {
   return `${Math.round(value)} ms`;
 }
 
-function tokens(usage: { inputTokens: number; outputTokens: number }): string {
-  return `(${usage.inputTokens} in, ${usage.outputTokens} out tokens)`;
+function tokens(usage: { inputTokens: number; outputTokens: number; costUsd?: number }): string {
+  const cost = usage.costUsd === undefined ? "" : `, $${usage.costUsd.toFixed(4)}`;
+  return `(${usage.inputTokens} in, ${usage.outputTokens} out tokens${cost})`;
 }

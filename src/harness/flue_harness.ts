@@ -8,7 +8,7 @@
  */
 
 import { newId } from "../_id.ts";
-import { abortErrorFrom } from "../errors.ts";
+import { abortErrorFrom, BudgetExceededError } from "../errors.ts";
 import type { ToolSchema } from "../model/chat_model.ts";
 import { addUsage, emptyUsage, type Message } from "../model/message.ts";
 import { executeToolCall, toolSchemaOf } from "../tools/execute_tool_call.ts";
@@ -16,8 +16,11 @@ import type { FlueTool } from "../tools/tool.ts";
 import { callWithCompaction } from "./call_with_compaction.ts";
 import type { Harness, HarnessRequest, HarnessResult } from "./harness.ts";
 
-/** The model was still calling tools when the operation reached `maxTurns`. */
-export class MaxTurnsError extends Error {
+/**
+ * The model was still calling tools when the operation reached `maxTurns`. It is the `maxTurns` kind of
+ * `BudgetExceededError`, so one `instanceof BudgetExceededError` check covers every budget.
+ */
+export class MaxTurnsError extends BudgetExceededError {
   /** The limit that was reached. */
   readonly maxTurns: number;
 
@@ -27,7 +30,8 @@ export class MaxTurnsError extends Error {
    * @param maxTurns The limit that was reached.
    */
   constructor(maxTurns: number) {
-    super(`The model was still calling tools after ${maxTurns} turns: raise "maxTurns" or narrow the task`);
+    super("maxTurns", maxTurns, maxTurns);
+    this.message = `The model was still calling tools after ${maxTurns} turns: raise "maxTurns" or narrow the task`;
     this.name = "MaxTurnsError";
     this.maxTurns = maxTurns;
   }

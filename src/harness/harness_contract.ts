@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { init } from "../agent/init.ts";
 import type { AgentOptions } from "../agent/agent_options.ts";
-import { AbortError, ModelError } from "../errors.ts";
+import { AbortError, BudgetExceededError, ModelError } from "../errors.ts";
 import type { FlueEvent } from "../events/event_types.ts";
 import type { ModelRequest } from "../model/chat_model.ts";
 import { FunctionModel } from "../model/test_models/function_model.ts";
@@ -281,6 +281,211 @@ export function defineHarnessContractTests(name: string, makeOptions: () => Agen
       assert.equal(error.maxTurns, 3);
       assert.equal(model.calls.length, 3);
       assert.equal((await session.history()).length, 1 + 3 * 2);
+      // A session's maxTurns applies over the agent's, and a call's over the session's.
+      const strict = await agent.session("strict", { maxTurns: 2 });
+      const sessionError = await strict.prompt("loop").then(() => assert.fail("expected MaxTurnsError"), (e) => e);
+      assert.ok(sessionError instanceof MaxTurnsError && sessionError.maxTurns === 2, String(sessionError));
+      assert.ok(sessionError instanceof BudgetExceededError && sessionError.budget === "maxTurns");
+      const callError = await strict.prompt("loop", { maxTurns: 1 }).then(
+        () => assert.fail("expected error"),
+        (e) => e,
+      );
+      assert.ok(callError instanceof MaxTurnsError && callError.maxTurns === 1, String(callError));
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("maxTokens ends the operation with BudgetExceededError after the turn that passed it", async () => {
+    const model = new FunctionModel(() => ({ toolCalls: [{ name: "add", args: { a: 1, b: 1 } }] }));
+    const events: FlueEvent[] = [];
+    const agent = await agentWith({ model, tools: [add], maxTokens: 100_000, onEvent: (event) => events.push(event) });
+    try {
+      const session = await agent.session("budgeted", { maxTokens: 2 });
+      const error = await session.prompt("loop", { maxTokens: 1 }).then(
+        () => assert.fail("expected BudgetExceededError"),
+        (error) => error,
+      );
+      assert.ok(error instanceof BudgetExceededError, String(error));
+      assert.equal(error.name, "BudgetExceededError");
+      assert.equal(error.budget, "maxTokens");
+      assert.equal(error.limit, 1, "the call's limit wins over the session's and the agent's");
+      assert.ok(error.spent > 1, `spent ${error.spent}`);
+      assert.match(error.message, /"maxTokens" budget: spent \d+ tokens of 1/);
+      assert.equal(model.calls.length, 1, "no model call after the limit was passed");
+      const terminal = events.filter((event) => TERMINAL.includes(event.type));
+      assert.deepEqual(terminal.map((event) => event.type), ["error"]);
+      assert.equal(terminal[0].type === "error" && terminal[0].error.name, "BudgetExceededError");
+      // The session's own limit applies when the call sets none.
+      const sessionError = await session.prompt("loop").then(() => assert.fail("expected an error"), (e) => e);
+      assert.ok(sessionError instanceof BudgetExceededError && sessionError.limit === 2, String(sessionError));
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("a subagent task's spending counts against the calling operation's maxTokens", async () => {
+    const model = new FunctionModel((request) => {
+      if (request.operation?.taskId !== undefined) return "word ".repeat(20_000);
+      return request.messages.at(-1)?.role === "tool" ? "never" : {
+        toolCalls: [{ name: "task", args: { prompt: "write a long report", agent: "writer" } }],
+      };
+    });
+    const agent = await agentWith({ model, subagents: { writer: { description: "Writes long reports" } } });
+    try {
+      const session = await agent.session();
+      const error = await session.prompt("delegate", { maxTokens: 5_000 }).then(
+        () => assert.fail("expected BudgetExceededError"),
+        (error) => error,
+      );
+      assert.ok(error instanceof BudgetExceededError, String(error));
+      assert.equal(error.budget, "maxTokens");
+      assert.ok(error.spent > 20_000 / 4, `the child's tokens are counted: spent ${error.spent}`);
+      assert.equal(model.calls.length, 2, "the parent made no call after the task passed the budget");
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("timeoutMs ends a stuck model call with BudgetExceededError naming the time spent", async () => {
+    const model = new FunctionModel((request) =>
+      new Promise((_, reject) => {
+        request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true });
+      })
+    );
+    const agent = await agentWith({ model, timeoutMs: 60_000 });
+    try {
+      const session = await agent.session();
+      const error = await session.prompt("hang", { timeoutMs: 30 }).then(
+        () => assert.fail("expected BudgetExceededError"),
+        (error) => error,
+      );
+      assert.ok(error instanceof BudgetExceededError, String(error));
+      assert.equal(error.budget, "timeoutMs");
+      assert.equal(error.limit, 30);
+      assert.ok(error.spent >= 30, `spent ${error.spent}`);
+      assert.deepEqual(await session.history(), [], "a failed first turn leaves no trace");
+      // The session is usable afterwards: the timer of the failed operation does not leak into the next one.
+      const ok = await agentWith({ model: new TestModel({ script: ["fine"] }), timeoutMs: 60_000 });
+      try {
+        assert.equal((await (await ok.session()).prompt("again")).text, "fine");
+      } finally {
+        await ok.close();
+      }
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("a budget option that is not a positive number is a clear error", async () => {
+    const agent = await agentWith({ model: new TestModel({ script: ["never"] }) });
+    try {
+      const session = await agent.session();
+      await assert.rejects(session.prompt("x", { maxTokens: -5 }), /Option "maxTokens" must be a positive whole/);
+      await assert.rejects(agent.session("s", { timeoutMs: 1.5 }), /Session option "timeoutMs" must be a positive/);
+      await assert.rejects(
+        session.prompt("x", { maxCostUsd: 1 }),
+        /No price is known for model "test", so "maxCostUsd" cannot be enforced/,
+      );
+    } finally {
+      await agent.close();
+    }
+    await assert.rejects(agentWith({ maxCostUsd: 0 }), /Option "maxCostUsd" must be a positive number/);
+  });
+
+  test("cost is priced per turn, reported on results and turn events, and maxCostUsd ends the operation", async () => {
+    await using server = startFakeOpenAI({
+      steps: [
+        { text: "priced", usage: { inputTokens: 1000, outputTokens: 500 } },
+        { toolCalls: [{ name: "add", arguments: { a: 1, b: 2 } }], usage: { inputTokens: 1000, outputTokens: 500 } },
+        { toolCalls: [{ name: "add", arguments: { a: 1, b: 2 } }], usage: { inputTokens: 1000, outputTokens: 500 } },
+        { text: "never reached", usage: { inputTokens: 1000, outputTokens: 500 } },
+      ],
+    });
+    const events: FlueEvent[] = [];
+    const agent = await agentWith({
+      model: "fake:gpt-4o",
+      providers: { fake: { baseURL: server.url, apiKey: "sk-fake" } },
+      tools: [add],
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      const session = await agent.session();
+      // gpt-4o lists at $2.50 in and $10 out per million tokens: 1000 in and 500 out cost $0.0075.
+      const priced = await session.prompt("hi");
+      assert.ok(Math.abs(priced.usage.costUsd! - 0.0075) < 1e-12, String(priced.usage.costUsd));
+      const turn = events.find((event) => event.type === "turn");
+      assert.ok(turn?.type === "turn" && Math.abs(turn.usage.costUsd! - 0.0075) < 1e-12, "the turn event is priced");
+      const operation = events.find((event) => event.type === "operation");
+      assert.ok(operation?.type === "operation" && operation.usage?.costUsd !== undefined, "so is the operation");
+
+      const error = await session.prompt("loop", { maxCostUsd: 0.01 }).then(
+        () => assert.fail("expected BudgetExceededError"),
+        (error) => error,
+      );
+      assert.ok(error instanceof BudgetExceededError, String(error));
+      assert.equal(error.budget, "maxCostUsd");
+      assert.equal(error.limit, 0.01);
+      assert.ok(Math.abs(error.spent - 0.015) < 1e-12, String(error.spent));
+      assert.equal(server.requests.length, 3, "the operation stopped after the second turn passed $0.01");
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("prices in options override the built-in table", async () => {
+    const model = new FunctionModel(() => "ok", { id: "house-model" });
+    const agent = await agentWith({ model, prices: { "house-model": { inputPerMillion: 1e6, outputPerMillion: 0 } } });
+    try {
+      const response = await (await agent.session()).prompt("hello");
+      assert.equal(response.usage.costUsd, response.usage.inputTokens, "a dollar per input token");
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("toolTimeoutMs stops a slow tool, keeps the output it had, and the operation goes on", async () => {
+    const progress = defineTool({
+      name: "progress",
+      description: "Works in steps until told to stop, then reports how far it got",
+      input: z.object({}),
+      run: async (_input, context) => {
+        const done: string[] = [];
+        const deadline = performance.now() + (context.timeoutMs ?? Infinity);
+        for (let step = 1; step <= 1000; step++) {
+          if (performance.now() >= deadline) return `stopped at the time limit after: ${done.join(",")}`;
+          done.push(`step${step}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return "finished";
+      },
+    });
+    const stuck = defineTool({
+      name: "stuck",
+      description: "Never finishes unless aborted",
+      input: z.object({}),
+      run: (_input, context) =>
+        new Promise((_, reject) =>
+          context.signal.addEventListener("abort", () => reject(context.signal.reason), { once: true })
+        ),
+    });
+    const model = new FunctionModel((request) =>
+      request.messages.at(-1)?.role === "tool" ? "done" : {
+        toolCalls: [{ name: "progress", args: {} }, { name: "stuck", args: {} }],
+      }
+    );
+    const agent = await agentWith({ model, tools: [progress, stuck], toolTimeoutMs: 60_000 });
+    try {
+      const session = await agent.session();
+      const response = await session.prompt("work", { toolTimeoutMs: 40 });
+      assert.equal(response.text, "done");
+      const results = (await session.history()).filter((entry) => entry.message.role === "tool");
+      const byName = new Map(results.map((entry) => [entry.message.role === "tool" && entry.message.name, entry]));
+      assert.match(byName.get("progress")!.message.content, /^stopped at the time limit after: step1,step2/);
+      assert.match(
+        byName.get("stuck")!.message.content,
+        /Tool "stuck" did not finish within "toolTimeoutMs" \(40 ms\) and was stopped/,
+      );
     } finally {
       await agent.close();
     }

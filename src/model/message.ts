@@ -29,6 +29,8 @@ export interface Usage {
   outputTokens: number;
   /** Prompt plus completion tokens. */
   totalTokens: number;
+  /** What the tokens cost in US dollars, when the model's price is known (`docs/budgets.md`). */
+  costUsd?: number;
 }
 
 /**
@@ -51,5 +53,6 @@ export function addUsage(total: Usage, more: Usage): Usage {
   total.inputTokens += more.inputTokens;
   total.outputTokens += more.outputTokens;
   total.totalTokens += more.totalTokens;
+  if (more.costUsd !== undefined) total.costUsd = (total.costUsd ?? 0) + more.costUsd;
   return total;
 }

@@ -53,6 +53,14 @@ const configSchema = z.strictObject({
   mcpServers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/), mcpServerSchema).optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
   maxTurns: z.int().min(1).max(1000).optional(),
+  maxTokens: z.int().positive().optional(),
+  maxCostUsd: z.number().positive().optional(),
+  timeoutMs: z.int().positive().optional(),
+  toolTimeoutMs: z.int().positive().optional(),
+  prices: z.record(
+    z.string().min(1),
+    z.strictObject({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) }),
+  ).optional(),
   typedRetries: z.int().min(0).max(1000).optional(),
   maxTaskDepth: z.int().min(0).max(32).optional(),
   skills: z.union([z.array(z.string().min(1)), z.literal(false)]).optional(),
@@ -174,6 +182,16 @@ export interface FlueConfig {
   thinkingLevel?: "off" | "minimal" | "low" | "medium" | "high" | "xhigh";
   /** Turn limit per operation. */
   maxTurns?: number;
+  /** Token limit (input plus output) per operation. */
+  maxTokens?: number;
+  /** Cost limit per operation, in US dollars. */
+  maxCostUsd?: number;
+  /** Time limit per operation, in milliseconds. */
+  timeoutMs?: number;
+  /** Time limit per tool call, in milliseconds. */
+  toolTimeoutMs?: number;
+  /** Model prices in US dollars per million tokens, over the built-in table. */
+  prices?: Record<string, { inputPerMillion: number; outputPerMillion: number }>;
   /** Re-prompts for typed results. */
   typedRetries?: number;
   /** How deep subagent tasks may nest. */

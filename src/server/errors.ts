@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AbortError,
+  BudgetExceededError,
   ModelError,
   NotFoundError,
   PayloadValidationError,
@@ -129,6 +130,11 @@ export function toHttpError(error: unknown): HttpError {
   }
   if (error instanceof Error && error.name === "MaxTurnsError") {
     return new HttpError(422, "max_turns_exceeded", error.message);
+  }
+  if (error instanceof BudgetExceededError) {
+    return new HttpError(422, "budget_exceeded", error.message, {
+      details: { budget: error.budget, limit: error.limit, spent: error.spent },
+    });
   }
   return new HttpError(500, "internal_error", INTERNAL_MESSAGE, { cause: error });
 }

@@ -46,6 +46,9 @@ import {
 import { createTaskTool } from "../tools/task_tool.ts";
 import { grantSecrets, wrapSessionTool } from "./_session_tools.ts";
 import { runShellCall } from "./shell_call.ts";
+import { withToolTimeout } from "./_tool_timeout.ts";
+import type { PriceTable } from "../model/prices.ts";
+import { type BudgetLimits, OperationBudget, resolveBudgetLimits, validateBudgetLimits } from "./operation_budget.ts";
 import type {
   CompactOptions,
   CompactResult,
@@ -97,6 +100,10 @@ export interface SessionRuntime {
   env: Readonly<Record<string, string>>;
   /** Default turn limit. */
   maxTurns: number;
+  /** The agent's budgets; `maxTurns` there is ignored in favour of the field above, which carries the default. */
+  budgets: BudgetLimits;
+  /** Price overrides for cost reporting and `maxCostUsd`. */
+  prices: PriceTable;
   /** Default re-prompts for typed results. */
   typedRetries: number;
   /** Default reasoning effort. */
@@ -125,23 +132,27 @@ export class FlueSession implements Session {
   readonly #queue: OperationQueue;
   #lastSeq: number;
   readonly #redactingTools = new WeakMap<FlueTool<unknown>, FlueTool<unknown>>();
+  readonly #budgetLimits: BudgetLimits;
+  /** Each running operation's spending, for the harness runs it makes (a typed call makes several). */
+  readonly #budgets = new WeakMap<OperationScope, OperationBudget>();
 
   /**
    * @param name The session name.
    * @param runtime What the session needs from its agent.
    * @param sandbox The session's sandbox.
    * @param history The stored history to resume from.
-   * @param options The role the session runs as.
+   * @param options The role the session runs as, and its budgets.
    */
   constructor(
     name: string,
     runtime: SessionRuntime,
     sandbox: Sandbox,
     history: readonly HistoryEntry[],
-    options: { role?: string } = {},
+    options: { role?: string; budgets?: BudgetLimits } = {},
   ) {
     this.name = name;
     this.#role = options.role;
+    this.#budgetLimits = resolveBudgetLimits(options.budgets);
     this.#runtime = runtime;
     this.#sandbox = sandbox;
     this.#key = { agent: runtime.agent, instanceId: runtime.instanceId, session: name };
@@ -217,24 +228,29 @@ export class FlueSession implements Session {
    * continues from them. Its entries have the source `dispatch`.
    */
   resumablePrompt(text: string, options: ResumablePromptOptions): CallHandle<PromptResponse> {
-    return this.#queue.run("prompt", options.signal, undefined, async (scope) => {
-      if (typeof text !== "string" || text.trim() === "") {
-        throw new TypeError("The prompt is empty: pass the message to send");
-      }
-      await this.#catchUp();
-      const progress = options.resume
-        ? operationProgress(await this.#runtime.store.load(this.#key), scope.operationId)
-        : { started: false };
-      if (progress.answer !== undefined) {
-        const response = { text: progress.answer, usage: emptyUsage(), model: this.#runtime.model.id };
-        return { value: { ...response, operationId: scope.operationId }, result: response.text, usage: response.usage };
-      }
-      const message: Message = { role: "user", content: text };
-      const input = progress.started ? [] : [{ message, source: "dispatch" as const }];
-      const run = await this.#runHarness(scope, {}, input);
-      const response = { text: run.text, usage: run.usage, model: run.model, operationId: scope.operationId };
-      return { value: response, result: response.text, usage: response.usage };
-    }, options.operationId);
+    return this.#queue.run("prompt", options.signal, undefined, (scope) =>
+      this.#withBudget(scope, {}, async () => {
+        if (typeof text !== "string" || text.trim() === "") {
+          throw new TypeError("The prompt is empty: pass the message to send");
+        }
+        await this.#catchUp();
+        const progress = options.resume
+          ? operationProgress(await this.#runtime.store.load(this.#key), scope.operationId)
+          : { started: false };
+        if (progress.answer !== undefined) {
+          const response = { text: progress.answer, usage: emptyUsage(), model: this.#runtime.model.id };
+          return {
+            value: { ...response, operationId: scope.operationId },
+            result: response.text,
+            usage: response.usage,
+          };
+        }
+        const message: Message = { role: "user", content: text };
+        const input = progress.started ? [] : [{ message, source: "dispatch" as const }];
+        const run = await this.#runHarness(scope, {}, input);
+        const response = { text: run.text, usage: run.usage, model: run.model, operationId: scope.operationId };
+        return { value: response, result: response.text, usage: response.usage };
+      }), options.operationId);
   }
 
   /** Runs a skill: arguments checked first, its allowed tools only, its output schema enforced. */
@@ -245,27 +261,28 @@ export class FlueSession implements Session {
     name: string,
     options: SkillOptions | TypedSkillOptions<Schema> = {},
   ): CallHandle<SkillResponse | PromptResultResponse<unknown>> {
-    return this.#queue.run("skill", options.signal, undefined, async (scope) => {
-      await this.#catchUp();
-      const runtime = this.#runtime;
-      const model = this.#callSettings(options).model;
-      const skill = { name, allowedTools: runtime.skills.find((skill) => skill.name === name)?.allowedTools };
-      const response = await runSkillCall(runtime.skills, name, options, {
-        model,
-        typedRetries: options.typedRetries ?? runtime.typedRetries,
-        operationId: scope.operationId,
-        redactText: (text) => runtime.redactor.redactText(text),
-        run: (content, source, responseFormat) =>
-          this.#runHarness(
-            scope,
-            { ...options, model },
-            [{ message: { role: "user", content }, source }],
-            responseFormat,
-            skill,
-          ),
-      });
-      return { value: response, result: response.text, usage: response.usage };
-    });
+    return this.#queue.run("skill", options.signal, undefined, (scope) =>
+      this.#withBudget(scope, options, async () => {
+        await this.#catchUp();
+        const runtime = this.#runtime;
+        const model = this.#callSettings(options).model;
+        const skill = { name, allowedTools: runtime.skills.find((skill) => skill.name === name)?.allowedTools };
+        const response = await runSkillCall(runtime.skills, name, options, {
+          model,
+          typedRetries: options.typedRetries ?? runtime.typedRetries,
+          operationId: scope.operationId,
+          redactText: (text) => runtime.redactor.redactText(text),
+          run: (content, source, responseFormat) =>
+            this.#runHarness(
+              scope,
+              { ...options, model },
+              [{ message: { role: "user", content }, source }],
+              responseFormat,
+              skill,
+            ),
+        });
+        return { value: response, result: response.text, usage: response.usage };
+      }));
   }
 
   /** Runs a child session (a subagent) with its own history on this session's sandbox, and returns its answer. */
@@ -346,16 +363,39 @@ export class FlueSession implements Session {
     options: PromptOptions | TypedPromptOptions<S>,
     listener?: OperationListener,
   ): CallHandle<PromptResponse | PromptResultResponse<S["_output"]>> {
-    return this.#queue.run("prompt", options.signal, listener, async (scope) => {
-      if (typeof text !== "string" || text.trim() === "") {
-        throw new TypeError("The prompt is empty: pass the message to send");
-      }
-      await this.#catchUp();
-      const response = "result" in options && options.result
-        ? await this.#typedPrompt(text, options as TypedPromptOptions<S>, scope)
-        : await this.#plainPrompt(text, options, scope);
-      return { value: response, result: response.text, usage: response.usage };
-    });
+    return this.#queue.run("prompt", options.signal, listener, (scope) =>
+      this.#withBudget(scope, options, async () => {
+        if (typeof text !== "string" || text.trim() === "") {
+          throw new TypeError("The prompt is empty: pass the message to send");
+        }
+        await this.#catchUp();
+        const response = "result" in options && options.result
+          ? await this.#typedPrompt(text, options as TypedPromptOptions<S>, scope)
+          : await this.#plainPrompt(text, options, scope);
+        return { value: response, result: response.text, usage: response.usage };
+      }));
+  }
+
+  /**
+   * Runs an operation under its budgets: the call's over the session's over the agent's. A limit passed ends it with
+   * the `BudgetExceededError` instead of whatever the abort made the model or a tool throw, or instead of its answer
+   * when the last turn passed it.
+   */
+  async #withBudget<T>(scope: OperationScope, options: PromptOptions, body: () => Promise<T>): Promise<T> {
+    validateBudgetLimits(options);
+    const runtime = this.#runtime;
+    const limits = resolveBudgetLimits(options, this.#budgetLimits, runtime.budgets);
+    const budget = new OperationBudget(limits, runtime.prices, this.#callSettings(options).model.id);
+    this.#budgets.set(scope, budget);
+    try {
+      const result = await body();
+      if (budget.exceeded) throw budget.exceeded;
+      return result;
+    } catch (error) {
+      throw budget.exceeded ?? error;
+    } finally {
+      budget.dispose();
+    }
   }
 
   async #plainPrompt(text: string, options: PromptOptions, scope: OperationScope): Promise<PromptResponse> {
@@ -424,6 +464,8 @@ export class FlueSession implements Session {
     const allowedTools = skill?.allowedTools;
     if (allowedTools) tools = tools.filter((tool) => allowedTools.includes(tool.name));
     tools = tools.map((tool) => this.#redactingTool(tool));
+    const toolTimeoutMs = this.#budgets.get(scope)?.limits.toolTimeoutMs;
+    if (toolTimeoutMs !== undefined) tools = tools.map((tool) => withToolTimeout(tool, toolTimeoutMs));
     // Reading a cut result back is offered always: a result may be cut in any turn, and the tool list is fixed per run.
     tools.push(this.#guard.readOutputTool);
     // The new input is written together with the first turn's messages, so a failed first turn leaves no trace.
@@ -440,16 +482,22 @@ export class FlueSession implements Session {
       input.map((item) => item.message),
     );
     await guarded.prepare();
+    const budget = this.#budgets.get(scope);
+    let costUsd: number | undefined;
     const result = await runtime.harness.run({
       model,
       messages: guarded.messages(),
       tools,
-      maxTurns: options.maxTurns ?? runtime.maxTurns,
+      maxTurns: options.maxTurns ?? this.#budgetLimits.maxTurns ?? runtime.maxTurns,
       responseFormat,
       thinkingLevel,
-      signal: scope.signal,
+      signal: budget ? AbortSignal.any([scope.signal, budget.signal]) : scope.signal,
       operation,
       emit: (payload) => {
+        if (payload.type === "turn" && budget) {
+          payload = { ...payload, usage: budget.recordTurn(payload.usage, payload.model) };
+          if (payload.usage.costUsd !== undefined) costUsd = (costUsd ?? 0) + payload.usage.costUsd;
+        }
         guarded.observe(payload);
         for (const redacted of deltas.redact(payload)) scope.emit(redacted);
       },
@@ -474,6 +522,7 @@ export class FlueSession implements Session {
     });
     for (const redacted of deltas.flush()) scope.emit(redacted);
     addUsage(result.usage, guarded.usage);
+    if (costUsd !== undefined) result.usage.costUsd = costUsd;
     // The answer goes back to callers, HTTP clients and dispatch records: a secret the model wrote does not.
     return { ...result, text: runtime.redactor.redactText(result.text) };
   }
@@ -549,7 +598,13 @@ export class FlueSession implements Session {
         describe({ name, description: profile.description })
       ),
       roles: runtime.roles?.list().map(describe) ?? [],
-      run: async ({ prompt, agent, role }) => (await runTask(this.#taskParent(), scope, prompt, { agent, role })).text,
+      run: async ({ prompt, agent, role }, context) => {
+        // The task runs under the calling operation's budgets: their abort stops it, and what it spent counts.
+        const taskScope = { ...scope, signal: context.signal };
+        const response = await runTask(this.#taskParent(), taskScope, prompt, { agent, role });
+        this.#budgets.get(scope)?.recordSpending(response.usage);
+        return response.text;
+      },
     }) as FlueTool<unknown>;
   }
 

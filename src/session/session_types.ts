@@ -7,6 +7,7 @@
 import type { FlueEvent } from "../events/event_types.ts";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import type { Usage } from "../model/message.ts";
+import type { BudgetLimits } from "./operation_budget.ts";
 import type { Sandbox, ShellResult } from "../sandbox/sandbox.ts";
 import type { HistoryEntry } from "../store/store.ts";
 import type { Schema } from "../output/schema.ts";
@@ -14,22 +15,27 @@ import type { FlueTool } from "../tools/tool.ts";
 import type { CallHandle } from "./call_handle.ts";
 import type { TaskOptions, TaskResponse, TaskResultResponse, TypedTaskOptions } from "./task_call.ts";
 
-/** Options of `agent.session(name, options)`. */
-export interface SessionOptions {
+/**
+ * Options of `agent.session(name, options)`. The budgets (`maxTurns`, `maxTokens`, `maxCostUsd`, `timeoutMs`,
+ * `toolTimeoutMs`) apply to each operation of the session, over the agent's and under a call's; they are taken when the
+ * session is first opened by this agent instance (`docs/budgets.md`).
+ */
+export interface SessionOptions extends BudgetLimits {
   /** The role every call of the session runs as, unless the call names another. */
   role?: string;
 }
 
-/** Options of `session.prompt` and `session.stream`. */
-export interface PromptOptions {
+/**
+ * Options of `session.prompt` and `session.stream`. The budgets (`maxTurns`, `maxTokens`, `maxCostUsd`, `timeoutMs`,
+ * `toolTimeoutMs`) override the session's and the agent's for this call (`docs/budgets.md`).
+ */
+export interface PromptOptions extends BudgetLimits {
   /** The role this call runs as, instead of the session's; its model and reasoning effort apply unless set here. */
   role?: string;
   /** A different model for this call. */
   model?: string | ChatModel;
   /** Reasoning effort for this call. */
   thinkingLevel?: ThinkingLevel;
-  /** The most model calls this operation may make; the agent's `maxTurns` by default. */
-  maxTurns?: number;
   /** Extra tools for this call only. */
   tools?: FlueTool<unknown>[];
   /** Names from the agent's `env` granted to the commands of this call. */

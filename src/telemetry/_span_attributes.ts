@@ -99,14 +99,19 @@ export function turnEndAttributes(event: EventOf<"turn">): Attributes {
 }
 
 /**
- * Token usage as GenAI attributes.
+ * Token usage as GenAI attributes, and its cost as `flue.usage.cost_usd` when known.
  *
  * @param usage Tokens used, if known.
  * @returns The attributes, empty when usage is unknown.
  */
 export function usageAttributes(usage: Usage | undefined): Attributes {
   if (!usage) return {};
-  return { "gen_ai.usage.input_tokens": usage.inputTokens, "gen_ai.usage.output_tokens": usage.outputTokens };
+  const attributes: Attributes = {
+    "gen_ai.usage.input_tokens": usage.inputTokens,
+    "gen_ai.usage.output_tokens": usage.outputTokens,
+  };
+  if (usage.costUsd !== undefined) attributes["flue.usage.cost_usd"] = usage.costUsd;
+  return attributes;
 }
 
 /**

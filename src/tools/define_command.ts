@@ -159,8 +159,9 @@ export function commandToTool<Args>(command: FlueCommand<Args>, sandbox: Sandbox
         command.argv!,
         args,
       );
-      const limits = { timeoutMs: command.timeoutMs, maxOutputBytes: command.maxOutputBytes };
-      return formatShellResult(await runToolCommand(sandbox, quoteArgv(argv), context, limits), command.timeoutMs);
+      const timeoutMs = Math.min(command.timeoutMs, context.timeoutMs ?? Infinity);
+      const limits = { timeoutMs, maxOutputBytes: command.maxOutputBytes };
+      return formatShellResult(await runToolCommand(sandbox, quoteArgv(argv), context, limits), timeoutMs);
     },
   });
 }

@@ -15,6 +15,12 @@ export interface ToolContext {
   toolCallId: string;
   /** Emits an event correlated with the running operation. */
   emit: (event: EventPayload) => void;
+  /**
+   * The most milliseconds this call may take (`toolTimeoutMs`, `docs/budgets.md`), when a limit is set. A tool that can
+   * stop its work and keep what it has done (a command's output so far) should do so then; one still running shortly
+   * after is aborted through `signal`.
+   */
+  timeoutMs?: number;
 }
 
 /** A tool the model can call. */

@@ -70,7 +70,8 @@ export function createBashTool(sandbox: Sandbox, options: BashToolOptions = {}):
     name: "bash",
     description: describePolicy(sandbox),
     input,
-    run: async ({ command, timeoutMs = defaultTimeoutMs }, context) => {
+    run: async ({ command, timeoutMs: requested = defaultTimeoutMs }, context) => {
+      const timeoutMs = Math.min(requested, context.timeoutMs ?? Infinity);
       return formatShellResult(
         await runToolCommand(sandbox, command, context, { timeoutMs, maxOutputBytes }),
         timeoutMs,
