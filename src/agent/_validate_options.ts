@@ -1,4 +1,4 @@
-import { assertCustomToolName } from "../tools/sandbox_tools.ts";
+import { assertCustomToolName, validateBuiltinTools } from "../tools/sandbox_tools.ts";
 import { validateTelemetryOptions } from "../telemetry/tracing.ts";
 import { validateCompactionOption } from "../session/compaction.ts";
 import type { AgentOptions } from "./agent_options.ts";
@@ -22,6 +22,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "allowProjectWrites",
   "env",
   "tools",
+  "builtinTools",
   "commands",
   "mcpServers",
   "code",
@@ -30,6 +31,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "subagents",
   "maxTaskDepth",
   "thinkingLevel",
+  "stream",
   "record",
   "maxTurns",
   "typedRetries",
@@ -122,6 +124,10 @@ export function validateAgentOptions(options: AgentOptions): void {
     throw new TypeError(`Option "skills" must be a list of skill names, such as ["triage"], or false for none`);
   }
   validateTelemetryOptions(options.telemetry);
+  if (options.builtinTools !== undefined) validateBuiltinTools(options.builtinTools, "Option");
+  if (options.stream !== undefined && typeof options.stream !== "boolean") {
+    throw new TypeError(`Option "stream" must be true or false, got ${JSON.stringify(options.stream)}`);
+  }
   if (options.tools !== undefined && !Array.isArray(options.tools)) {
     throw new TypeError(`Option "tools" must be a list of tools made by defineTool()`);
   }

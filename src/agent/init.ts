@@ -237,7 +237,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
           let tools = toolsByView.get(view);
           if (!tools) {
             tools = [
-              ...createSandboxTools(view),
+              ...createSandboxTools(view, {}, options.builtinTools),
               ...commands.map((command) => commandToTool(command, view)),
               ...customTools,
             ];
@@ -249,6 +249,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
         maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
         typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,
         thinkingLevel: options.thinkingLevel,
+        stream: options.stream,
         compaction: compactionSettings(options.compaction),
         roles,
         tasks,
