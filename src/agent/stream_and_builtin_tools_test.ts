@@ -21,7 +21,7 @@ const toolNamesOf = (request: { body: unknown }): string[] =>
 
 async function run(
   options: Partial<AgentOptions>,
-  call: { stream?: boolean; builtinTools?: string[] | false } = {},
+  call: { stream?: boolean; builtinTools?: string[] | false; role?: string } = {},
   provider: { stream?: boolean } = {},
 ) {
   const server = startFakeOpenAI({
@@ -135,4 +135,60 @@ Deno.test("an invalid builtinTools or stream is refused with a message naming th
     /Invalid stream 1 for provider "local": expected true or false/,
   );
   await assert.rejects(run({}, { builtinTools: ["ls", "nope"] }), /Call option "builtinTools" names "nope"/);
+});
+
+Deno.test("a role's builtinTools (code or front matter) narrows its calls, and a call narrows further", async () => {
+  // Roles bring the `task` tool; builtinTools governs only the file and shell tools.
+  const projectDir = await Deno.makeTempDir({ prefix: "flue-builtin-roles-" });
+  try {
+    await Deno.mkdir(`${projectDir}/.agents/roles`, { recursive: true });
+    await Deno.writeTextFile(
+      `${projectDir}/.agents/roles/searcher.md`,
+      "---\nname: searcher\ndescription: Searches files\nbuiltinTools: [grep, glob]\n---\nSearch, do not read whole files.\n",
+    );
+    const roles = {
+      "tool-only": { description: "Uses only its own tools", instructions: "Be brief.", builtinTools: false as const },
+    };
+    const inRole = (role: string, call: { builtinTools?: string[] | false } = {}) =>
+      run({ projectDir, roles }, { ...call, role });
+    assert.deepEqual(toolNamesOf((await inRole("searcher")).requests[0]), [
+      "glob",
+      "grep",
+      "read_output",
+      "task",
+      "weather",
+    ]);
+    assert.deepEqual(toolNamesOf((await inRole("tool-only")).requests[0]), ["read_output", "task", "weather"]);
+    const narrowed = await inRole("searcher", { builtinTools: ["grep", "read"] });
+    assert.deepEqual(toolNamesOf(narrowed.requests[0]), ["grep", "read_output", "task", "weather"]);
+  } finally {
+    await Deno.remove(projectDir, { recursive: true });
+  }
+});
+
+Deno.test("an invalid builtinTools in a role file or role definition is refused, naming the role", async () => {
+  const projectDir = await Deno.makeTempDir({ prefix: "flue-builtin-roles-" });
+  try {
+    await Deno.mkdir(`${projectDir}/.agents/roles`, { recursive: true });
+    await Deno.writeTextFile(
+      `${projectDir}/.agents/roles/bad.md`,
+      "---\nname: bad\ndescription: Bad\nbuiltinTools: [cat]\n---\nBody.\n",
+    );
+    await assert.rejects(
+      init({ model: "test", store: "memory", projectDir }),
+      /Invalid role file ".*bad\.md": field "builtinTools/,
+    );
+    await Deno.remove(`${projectDir}/.agents/roles/bad.md`);
+    await assert.rejects(
+      init({
+        model: "test",
+        store: "memory",
+        projectDir,
+        roles: { odd: { description: "d", instructions: "i", builtinTools: ["cat"] } },
+      }),
+      /Invalid role "odd" in the "roles" option: field "builtinTools" names "cat"/,
+    );
+  } finally {
+    await Deno.remove(projectDir, { recursive: true });
+  }
 });

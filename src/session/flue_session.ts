@@ -419,6 +419,8 @@ export class FlueSession implements Session {
     const { model, thinkingLevel, role } = this.#callSettings(options);
     const sandbox = withGrantedEnv(this.#sandbox, grantSecrets(this.#runtime.env, options.secrets));
     let tools = [...runtime.tools(sandbox), ...(options.tools ?? [])];
+    // The role's selection and the call's each narrow what the agent offers; neither can add a tool back.
+    if (role?.builtinTools !== undefined) tools = narrowBuiltinTools(tools, role.builtinTools);
     if (options.builtinTools !== undefined) tools = narrowBuiltinTools(tools, options.builtinTools);
     if (offersTaskTool(runtime)) tools.push(this.#taskTool(scope));
     // A skill's allowed-tools only narrows what the agent offers: a name the policy left out stays out.
