@@ -1,4 +1,4 @@
-import { assertCustomToolName } from "../tools/sandbox_tools.ts";
+import { assertCustomToolName, validateBuiltinTools } from "../tools/sandbox_tools.ts";
 import { validateTelemetryOptions } from "../telemetry/tracing.ts";
 import { validateCompactionOption } from "../session/compaction.ts";
 import type { AgentOptions } from "./agent_options.ts";
@@ -23,6 +23,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "allowProjectWrites",
   "env",
   "tools",
+  "builtinTools",
   "commands",
   "mcpServers",
   "code",
@@ -31,6 +32,7 @@ const KNOWN_OPTIONS: readonly (keyof AgentOptions)[] = [
   "subagents",
   "maxTaskDepth",
   "thinkingLevel",
+  "stream",
   "record",
   "maxTurns",
   "maxTokens",
@@ -130,6 +132,10 @@ export function validateAgentOptions(options: AgentOptions): void {
     throw new TypeError(`Option "skills" must be a list of skill names, such as ["triage"], or false for none`);
   }
   validateTelemetryOptions(options.telemetry);
+  if (options.builtinTools !== undefined) validateBuiltinTools(options.builtinTools, "Option");
+  if (options.stream !== undefined && typeof options.stream !== "boolean") {
+    throw new TypeError(`Option "stream" must be true or false, got ${JSON.stringify(options.stream)}`);
+  }
   if (options.tools !== undefined && !Array.isArray(options.tools)) {
     throw new TypeError(`Option "tools" must be a list of tools made by defineTool()`);
   }

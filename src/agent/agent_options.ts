@@ -62,6 +62,12 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** Extra tools the model may call. Built-in names (`read`, `bash`, ...) are reserved. */
   tools?: FlueTool<unknown>[];
+  /**
+   * Which of the file and shell tools (`read`, `write`, `edit`, `grep`, `glob`, `ls`, `stat`, `bash`) the model is
+   * offered: all the policy allows when omitted, only those listed, or none with `false` (an agent that needs only its
+   * own `tools`). It only narrows: `write`/`edit` still need `allowWrite`, `bash` needs `allowShell`.
+   */
+  builtinTools?: string[] | false;
   /** Structured commands (from `defineCommand`) offered to the model as tools, run in the sandbox under the policy. */
   // deno-lint-ignore no-explicit-any -- commands of any argument type; each validates its own arguments
   commands?: FlueCommand<any>[];
@@ -97,6 +103,11 @@ export interface AgentOptions {
   record?: string;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
+  /**
+   * `false` makes every model call non-streaming (`stream: false`): replies arrive whole, and each reply's text comes
+   * as one `text_delta`. A provider's `stream` setting applies when omitted, and a call's `stream` option wins.
+   */
+  stream?: boolean;
   /** The most model calls one operation may make; 20 by default. */
   maxTurns?: number;
   /** The most tokens (input plus output) one operation may use; no limit by default (`docs/budgets.md`). */

@@ -242,7 +242,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
           let tools = toolsByView.get(view);
           if (!tools) {
             tools = [
-              ...createSandboxTools(view),
+              ...createSandboxTools(view, {}, options.builtinTools),
               ...commands.map((command) => commandToTool(command, view)),
               ...customTools,
             ];
@@ -256,6 +256,7 @@ export async function initWithWiring(options: AgentOptions, wiring: AgentWiring)
         prices: options.prices ?? {},
         typedRetries: options.typedRetries ?? DEFAULT_TYPED_RETRIES,
         thinkingLevel: options.thinkingLevel,
+        stream: options.stream,
         compaction: compactionSettings(options.compaction),
         roles,
         tasks,

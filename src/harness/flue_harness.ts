@@ -73,6 +73,7 @@ export class FlueHarness implements Harness {
           tools: schemas,
           responseFormat: request.responseFormat,
           thinkingLevel: request.thinkingLevel,
+          stream: request.stream,
           signal,
           onTextDelta: (text) => emit({ type: "text_delta", turnId, text }),
           onThinkingDelta: (text) => emit({ type: "thinking_delta", turnId, text }),

@@ -24,6 +24,8 @@ export interface HarnessRequest {
   responseFormat?: ResponseFormat;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
+  /** `false` asks for whole replies instead of streams; the model's own setting applies when omitted. */
+  stream?: boolean;
   /** The operation the run serves; passed on to every model call as `ModelRequest.operation`. */
   operation?: ModelCallContext;
   /** Cancels the operation: the model request, tool calls and their subprocesses. */

@@ -19,6 +19,7 @@ const SETTING_KEYS: readonly string[] = [
   "supportsStructuredOutput",
   "reasoning",
   "contextWindow",
+  "stream",
 ];
 
 /**
@@ -116,6 +117,9 @@ export function validateSettings(name: string, settings: ProviderSettings): void
     );
   }
   if (settings.contextWindow !== undefined) assertContextWindow(settings.contextWindow, where);
+  if (settings.stream !== undefined && typeof settings.stream !== "boolean") {
+    throw new TypeError(`Invalid stream ${JSON.stringify(settings.stream)} for ${where}: expected true or false`);
+  }
 }
 
 /**

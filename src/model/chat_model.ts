@@ -68,6 +68,12 @@ export interface ModelRequest {
   responseFormat?: ResponseFormat;
   /** Reasoning effort hint. */
   thinkingLevel?: ThinkingLevel;
+  /**
+   * `false` asks the provider for the whole reply at once instead of a stream; the callbacks are then called once each
+   * with the whole text. When omitted, the model's own setting applies (streaming by default). Models that call no
+   * endpoint ignore it.
+   */
+  stream?: boolean;
   /** Cancels the request, including the HTTP request underneath. */
   signal: AbortSignal;
   /** Called with each piece of text as it streams. */
@@ -115,6 +121,8 @@ export interface ModelEndpoint {
   timeoutMs?: number;
   /** Retries after the first attempt of a transient failure. */
   maxRetries?: number;
+  /** `false` when the provider is configured to answer whole replies rather than streams. */
+  stream?: boolean;
   /**
    * Provider-specific values for providers reached through AI SDK provider packages (`google`, `vertex`, `bedrock`,
    * `azure`): region, project, location and credentials read from their usual variables.

@@ -32,6 +32,11 @@ export interface ProviderSettings {
    * `defaultContextWindow`): set it for a local server started with a larger window, or a fine-tune.
    */
   contextWindow?: number;
+  /**
+   * Whether calls stream (`true`, the default) or ask for the whole reply at once (`false`: `stream: false` in the
+   * request). Some OpenAI-compatible servers and proxies only answer whole; a call's `stream` option wins.
+   */
+  stream?: boolean;
 }
 
 const BUILT_IN: Readonly<Record<string, ProviderSettings>> = {
@@ -151,6 +156,7 @@ function copySettings(settings: ProviderSettings): ProviderSettings {
   }
   if (settings.reasoning !== undefined) copy.reasoning = settings.reasoning;
   if (settings.contextWindow !== undefined) copy.contextWindow = settings.contextWindow;
+  if (settings.stream !== undefined) copy.stream = settings.stream;
   return copy;
 }
 

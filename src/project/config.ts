@@ -19,6 +19,7 @@ const providerSchema = z.strictObject({
   supportsStructuredOutput: z.boolean().optional(),
   reasoning: z.enum(["reasoning_effort", "none"]).optional(),
   contextWindow: z.number().int().min(1_000).max(100_000_000).optional(),
+  stream: z.boolean().optional(),
 });
 
 const mcpServerSchema = z.union([
@@ -50,6 +51,11 @@ const configSchema = z.strictObject({
   unconfinedShell: z.boolean().optional(),
   allowProjectWrites: z.boolean().optional(),
   code: z.boolean().optional(),
+  builtinTools: z.union([
+    z.array(z.enum(["read", "write", "edit", "grep", "glob", "ls", "stat", "bash"])),
+    z.literal(false),
+  ]).optional(),
+  stream: z.boolean().optional(),
   mcpServers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/), mcpServerSchema).optional(),
   thinkingLevel: z.enum(["off", "minimal", "low", "medium", "high", "xhigh"]).optional(),
   maxTurns: z.int().min(1).max(1000).optional(),
@@ -124,6 +130,8 @@ export interface ProviderConfig {
   reasoning?: "reasoning_effort" | "none";
   /** The context window of the provider's models, in tokens (see `docs/compaction.md`). */
   contextWindow?: number;
+  /** `false` makes the provider's calls non-streaming (`docs/models.md`). */
+  stream?: boolean;
 }
 
 /** The `server` key of the configuration. */
@@ -176,6 +184,10 @@ export interface FlueConfig {
   allowProjectWrites?: boolean;
   /** Offer the model the permission-less `code` tool. */
   code?: boolean;
+  /** The file and shell tools offered (narrowing the policy), or `false` for none (see `docs/tools.md`). */
+  builtinTools?: ("read" | "write" | "edit" | "grep" | "glob" | "ls" | "stat" | "bash")[] | false;
+  /** `false` makes model calls non-streaming (see `docs/models.md`). */
+  stream?: boolean;
   /** MCP servers whose tools agents may call, by server name (see `docs/mcp.md`). */
   mcpServers?: Record<string, McpServerConfig>;
   /** Reasoning effort. */

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { ChatModel, ThinkingLevel } from "../model/chat_model.ts";
 import { parseModelString } from "../model/model_string.ts";
 import { parseFrontMatter } from "./front_matter.ts";
+import { SANDBOX_TOOL_NAMES, validateBuiltinTools } from "../tools/sandbox_tools.ts";
 import { assertAgentsDirInsideProject } from "./_agents_dir.ts";
 
 /** A role declared in code, in the `roles` agent option; the key it is stored under is its name. */
@@ -22,6 +23,11 @@ export interface RoleDefinition {
   model?: string | ChatModel;
   /** The reasoning effort the role uses unless the call sets one. */
   thinkingLevel?: ThinkingLevel;
+  /**
+   * Which of the agent's file and shell tools calls in this role offer, or `false` for none; it narrows the agent's
+   * selection and the policy, never widens them (see `docs/sandboxes.md`, "Choosing the built-in tools").
+   */
+  builtinTools?: string[] | false;
 }
 
 /** A loaded role. */
@@ -68,6 +74,9 @@ const roleFrontMatter = z.strictObject({
     .trim().min(1, { error: "must not be empty: say what the role is for" }),
   model: modelString.optional(),
   thinkingLevel: z.enum(THINKING_LEVELS, { error: `must be one of ${THINKING_LEVELS.join(", ")}` }).optional(),
+  builtinTools: z.union([z.array(z.enum(SANDBOX_TOOL_NAMES as [string, ...string[]])), z.literal(false)], {
+    error: `must be a list of ${SANDBOX_TOOL_NAMES.join(", ")}, or false for none`,
+  }).optional(),
 });
 
 /** The roles an agent knows, by name. */
@@ -230,9 +239,9 @@ export function roleFromDefinition(name: string, definition: RoleDefinition): Ro
     throw new TypeError(`${where}: the name must be ${NAME_RULE}`);
   }
   if (definition === null || typeof definition !== "object") {
-    throw new TypeError(`${where}: expected { description, instructions, model?, thinkingLevel? }`);
+    throw new TypeError(`${where}: expected { description, instructions, model?, thinkingLevel?, builtinTools? }`);
   }
-  const known = ["description", "instructions", "model", "thinkingLevel"];
+  const known = ["description", "instructions", "model", "thinkingLevel", "builtinTools"];
   const unknown = Object.keys(definition).filter((key) => !known.includes(key));
   if (unknown.length) {
     throw new TypeError(`${where}: unknown field "${unknown[0]}" (known fields are ${known.join(", ")})`);
@@ -261,7 +270,8 @@ export function roleFromDefinition(name: string, definition: RoleDefinition): Ro
         JSON.stringify(definition.thinkingLevel),
     );
   }
-  return {
+  if (definition.builtinTools !== undefined) validateBuiltinTools(definition.builtinTools, `${where}: field`);
+  const role: Role = {
     name,
     description: definition.description.trim(),
     instructions: definition.instructions.trim(),
@@ -269,6 +279,8 @@ export function roleFromDefinition(name: string, definition: RoleDefinition): Ro
     thinkingLevel: definition.thinkingLevel,
     source: `the "roles" option`,
   };
+  if (definition.builtinTools !== undefined) role.builtinTools = definition.builtinTools;
+  return role;
 }
 
 async function readRoleFiles(projectDir: string): Promise<Role[]> {

@@ -21,6 +21,7 @@ import type { Redactor } from "../telemetry/redactor.ts";
 import { DeltaRedactor } from "../telemetry/delta_redactor.ts";
 import type { EntrySource, HistoryEntry, SessionKey, Store } from "../store/store.ts";
 import type { FlueTool } from "../tools/tool.ts";
+import { SANDBOX_TOOL_NAMES, validateBuiltinTools } from "../tools/sandbox_tools.ts";
 import type { CallHandle } from "./call_handle.ts";
 import { OperationQueue, type OperationScope } from "./operation_queue.ts";
 import { sessionLane } from "./session_lane.ts";
@@ -108,6 +109,8 @@ export interface SessionRuntime {
   typedRetries: number;
   /** Default reasoning effort. */
   thinkingLevel?: ThinkingLevel;
+  /** Whether model calls stream by default; the model's own setting applies when omitted. */
+  stream?: boolean;
   /** The roles sessions and calls may run as. */
   roles?: RoleCatalog;
   /** Subagent profiles, the depth limit, and the session's place in the task tree. */
@@ -456,9 +459,15 @@ export class FlueSession implements Session {
     // The caller's message may quote a secret (a task prompt, an HTTP request): model and history get it redacted.
     input = input.map((item) => ({ ...item, message: runtime.redactor.redact(item.message) }));
     const deltas = new DeltaRedactor(runtime.redactor);
+    if (options.stream !== undefined && typeof options.stream !== "boolean") {
+      throw new TypeError(`Call option "stream" must be true or false, got ${JSON.stringify(options.stream)}`);
+    }
     const { model, thinkingLevel, role } = this.#callSettings(options);
     const sandbox = withGrantedEnv(this.#sandbox, grantSecrets(this.#runtime.env, options.secrets));
     let tools = [...runtime.tools(sandbox), ...(options.tools ?? [])];
+    // The role's selection and the call's each narrow what the agent offers; neither can add a tool back.
+    if (role?.builtinTools !== undefined) tools = narrowBuiltinTools(tools, role.builtinTools);
+    if (options.builtinTools !== undefined) tools = narrowBuiltinTools(tools, options.builtinTools);
     if (offersTaskTool(runtime)) tools.push(this.#taskTool(scope));
     // A skill's allowed-tools only narrows what the agent offers: a name the policy left out stays out.
     const allowedTools = skill?.allowedTools;
@@ -491,6 +500,7 @@ export class FlueSession implements Session {
       maxTurns: options.maxTurns ?? this.#budgetLimits.maxTurns ?? runtime.maxTurns,
       responseFormat,
       thinkingLevel,
+      stream: options.stream ?? runtime.stream,
       signal: budget ? AbortSignal.any([scope.signal, budget.signal]) : scope.signal,
       operation,
       emit: (payload) => {
@@ -623,4 +633,10 @@ export class FlueSession implements Session {
     }
     return wrapper;
   }
+}
+
+// Drops the sandbox tools a call's `builtinTools` leaves out, keeping every other tool.
+function narrowBuiltinTools(tools: FlueTool<unknown>[], select: unknown): FlueTool<unknown>[] {
+  validateBuiltinTools(select, "Call option");
+  return tools.filter((tool) => !SANDBOX_TOOL_NAMES.includes(tool.name) || (select && select.includes(tool.name)));
 }

@@ -36,8 +36,18 @@ export interface PromptOptions extends BudgetLimits {
   model?: string | ChatModel;
   /** Reasoning effort for this call. */
   thinkingLevel?: ThinkingLevel;
+  /**
+   * `false` makes this call's model requests non-streaming: each reply arrives whole, and its text comes as one
+   * `text_delta`. When omitted, the provider's `stream` setting applies (streaming by default).
+   */
+  stream?: boolean;
   /** Extra tools for this call only. */
   tools?: FlueTool<unknown>[];
+  /**
+   * Which of the agent's file and shell tools this call offers, or `false` for none. It narrows the agent's own
+   * selection (a name the agent or its policy left out stays out); other tools are unaffected.
+   */
+  builtinTools?: string[] | false;
   /** Names from the agent's `env` granted to the commands of this call. */
   secrets?: string[];
   /** Cancels the call, like `CallHandle.abort()`. */

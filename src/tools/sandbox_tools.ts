@@ -31,6 +31,56 @@ export const BUILTIN_TOOL_NAMES: readonly string[] = Object.freeze([
   "read_output",
 ]);
 
+/** The file and shell tools a sandbox offers, which `builtinTools` selects from. */
+export const SANDBOX_TOOL_NAMES: readonly string[] = Object.freeze([
+  "read",
+  "write",
+  "edit",
+  "grep",
+  "glob",
+  "ls",
+  "stat",
+  "bash",
+]);
+
+/**
+ * A choice among the sandbox tools: the names to offer (in any order), or `false` for none. It only narrows what the
+ * policy allows: `write` and `edit` still need `allowWrite`, and `bash` needs `allowShell`.
+ */
+export type BuiltinToolSelection = readonly string[] | false;
+
+/**
+ * Checks a `builtinTools` value: `false`, or a list of sandbox tool names.
+ *
+ * @example Rejecting a name that is not a sandbox tool
+ * ```ts
+ * import { validateBuiltinTools } from "./sandbox_tools.ts";
+ * import assert from "node:assert/strict";
+ *
+ * validateBuiltinTools(["read", "grep"], "Option");
+ * assert.throws(() => validateBuiltinTools(["cat"], "Option"), TypeError);
+ * ```
+ *
+ * @param value The value as given.
+ * @param where What set it (`Option`, `Call option`), for the message.
+ * @throws {TypeError} When it is neither `false` nor a list of sandbox tool names.
+ */
+export function validateBuiltinTools(value: unknown, where: string): asserts value is BuiltinToolSelection {
+  if (value === false) return;
+  if (!Array.isArray(value) || value.some((name) => typeof name !== "string")) {
+    throw new TypeError(
+      `${where} "builtinTools" must be a list of built-in tool names, such as ["read", "grep"], or false for none`,
+    );
+  }
+  const unknown = value.find((name) => !SANDBOX_TOOL_NAMES.includes(name));
+  if (unknown !== undefined) {
+    throw new TypeError(
+      `${where} "builtinTools" names ${JSON.stringify(unknown)}, which is not a built-in tool: use some of ` +
+        SANDBOX_TOOL_NAMES.join(", "),
+    );
+  }
+}
+
 /** The limits of every sandbox tool, in one place. */
 export interface SandboxToolOptions
   extends ReadToolOptions, GrepToolOptions, GlobToolOptions, LsToolOptions, BashToolOptions {}
@@ -56,18 +106,27 @@ export interface SandboxToolOptions
  *
  * @param sandbox The sandbox the tools work on; its `policy` decides which tools exist.
  * @param options Limits of the tools' output, searches and commands.
+ * @param select Which of the tools the policy allows to build: all when omitted, none with `false`. Tools left out
+ *   are never built, so their schemas cost nothing.
  * @returns The tools, in a stable order.
  */
-export function createSandboxTools(sandbox: Sandbox, options: SandboxToolOptions = {}): FlueTool[] {
-  const tools: FlueTool[] = [createReadTool(sandbox, options)];
-  if (sandbox.policy.allowWrite) tools.push(createWriteTool(sandbox), createEditTool(sandbox));
-  tools.push(
-    createGrepTool(sandbox, options),
-    createGlobTool(sandbox, options),
-    createLsTool(sandbox, options),
-    createStatTool(sandbox),
-  );
-  if (sandbox.policy.allowShell) tools.push(createBashTool(sandbox, options));
+export function createSandboxTools(
+  sandbox: Sandbox,
+  options: SandboxToolOptions = {},
+  select?: BuiltinToolSelection,
+): FlueTool[] {
+  if (select === false) return [];
+  const wanted = (name: string): boolean => select === undefined || select.includes(name);
+  const { allowWrite, allowShell } = sandbox.policy;
+  const tools: FlueTool[] = [];
+  if (wanted("read")) tools.push(createReadTool(sandbox, options));
+  if (allowWrite && wanted("write")) tools.push(createWriteTool(sandbox));
+  if (allowWrite && wanted("edit")) tools.push(createEditTool(sandbox));
+  if (wanted("grep")) tools.push(createGrepTool(sandbox, options));
+  if (wanted("glob")) tools.push(createGlobTool(sandbox, options));
+  if (wanted("ls")) tools.push(createLsTool(sandbox, options));
+  if (wanted("stat")) tools.push(createStatTool(sandbox));
+  if (allowShell && wanted("bash")) tools.push(createBashTool(sandbox, options));
   return tools;
 }
 

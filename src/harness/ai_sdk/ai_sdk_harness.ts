@@ -15,6 +15,7 @@ import {
   jsonSchema,
   type LanguageModelMiddleware,
   Output,
+  simulateStreamingMiddleware,
   type StepResult,
   streamText,
   tool,
@@ -208,13 +209,17 @@ export class AiSdkHarness implements Harness {
     };
 
     const format = request.responseFormat;
+    // A non-streaming call asks the provider for the whole reply (`doGenerate`, as `generateText` would) and replays
+    // it as one stream, so the one tool loop below serves both and the events are the same at message granularity.
+    const streams = request.stream ?? request.model.endpoint?.stream ?? true;
+    const middleware = streams ? observer : [observer, simulateStreamingMiddleware()];
     const streamFrom = async (
       messages: readonly Message[],
       turnsLeft: number,
     ): Promise<{ error: unknown } | undefined> => {
       const conversation = toModelConversation(messages);
       const result = streamText({
-        model: wrapLanguageModel({ model: target.model, middleware: observer }),
+        model: wrapLanguageModel({ model: target.model, middleware }),
         instructions: conversation.instructions,
         messages: conversation.messages,
         // The messages are Flue's own history (a compaction summary is a system message), never a user's raw input.

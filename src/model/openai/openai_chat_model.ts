@@ -26,8 +26,6 @@ export interface OpenAIChatModelOptions extends ProviderSettings, RetryPolicy {
    * itself: pass the key in `apiKey` (`resolveModel` does), or none for a key-less endpoint.
    */
   apiKeyEnv?: string;
-  /** Stream the reply (the default) or ask for it whole. */
-  stream?: boolean;
   /**
    * How long to wait for the response to start, and then between two streamed chunks, in milliseconds. A stream that
    * keeps sending is never cut off, however long it runs. Defaults to 120000.
@@ -141,6 +139,7 @@ export class OpenAIChatModel implements ChatModel {
       timeoutMs: this.#timeoutMs,
       maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     };
+    if (options.stream !== undefined) endpoint.stream = options.stream;
     if (options.apiKey !== undefined && options.apiKey !== "") endpoint.apiKey = options.apiKey;
     return endpoint;
   }
@@ -155,7 +154,7 @@ export class OpenAIChatModel implements ChatModel {
    */
   async complete(request: ModelRequest): Promise<ModelReply> {
     if (request.signal.aborted) throw abortErrorFrom(request.signal);
-    const stream = this.#options.stream ?? true;
+    const stream = request.stream ?? this.#options.stream ?? true;
     const body = buildRequestBody(request, {
       model: this.model,
       stream,
