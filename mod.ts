@@ -192,7 +192,11 @@ export type {
 } from "./src/sandbox/sandbox.ts";
 export { remoteSandbox } from "./src/sandbox/remote/remote_providers.ts";
 export type { RemoteSandboxName, RemoteSandboxOptionsByName } from "./src/sandbox/remote/remote_providers.ts";
-export type { DenoSandboxProviderOptions, E2BProviderOptions } from "./src/sandbox/remote/remote_options.ts";
+export type {
+  DaytonaProviderOptions,
+  DenoSandboxProviderOptions,
+  E2BProviderOptions,
+} from "./src/sandbox/remote/remote_options.ts";
 export type { RemoteLifecycleOptions } from "./src/sandbox/remote/remote_sandbox.ts";
 export type { RemoteSandboxIds, RemoteSandboxKey } from "./src/sandbox/remote/remote_sandbox_ids.ts";
 export { MemoryStore } from "./src/store/memory_store.ts";

@@ -8,7 +8,7 @@
  *   recording requests, and able to inject 429 with `retry-after`, 500, slow and malformed responses.
  * - `defineStoreContractTests()`: the conformance suite every `Store` implementation passes.
  * - `defineSandboxContractTests()`: the conformance suite every `Sandbox` passes (built-in and remote ones do).
- * - `startFakeDenoSandbox()`, `startFakeE2B()`: local fakes of the remote sandbox providers' wire protocols on
+ * - `startFakeDenoSandbox()`, `startFakeE2B()`, `startFakeDaytona()`: local fakes of the remote sandbox providers' wire protocols on
  *   127.0.0.1, so the real SDKs run in tests without the internet (`remoteSandbox(name, fake.options)`).
  *
  * @example A scripted run
@@ -74,4 +74,6 @@ export { startFakeDenoSandbox } from "./src/testing/fake_deno_sandbox.ts";
 export type { FakeDenoSandboxOptions, FakeDenoSandboxServer } from "./src/testing/fake_deno_sandbox.ts";
 export { startFakeE2B } from "./src/testing/fake_e2b.ts";
 export type { FakeE2BOptions, FakeE2BServer } from "./src/testing/fake_e2b.ts";
+export { startFakeDaytona } from "./src/testing/fake_daytona.ts";
+export type { FakeDaytonaOptions, FakeDaytonaServer } from "./src/testing/fake_daytona.ts";
 export type { FakeMachine, FakeProcess, FakeSpawnOptions } from "./src/testing/_fake_machine.ts";

@@ -41,7 +41,7 @@ Deno.test("createSandbox() rejects an unknown name with a TypeError listing the 
       assert.ok(error instanceof TypeError);
       assert.match(
         error.message,
-        /Unknown sandbox "docker": use one of "deno-sandbox", "e2b", "local", "memory", "virtual"/,
+        /Unknown sandbox "docker": use one of "daytona", "deno-sandbox", "e2b", "local", "memory", "virtual"/,
       );
       return true;
     });
@@ -57,7 +57,7 @@ Deno.test("registerSandbox() adds a factory that createSandbox() and listSandbox
     });
     assert.equal(await kindOf("recording", context), "memory");
     assert.equal(seen[0], context);
-    assert.deepEqual(listSandboxes().slice(0, 5), ["deno-sandbox", "e2b", "local", "memory", "virtual"]);
+    assert.deepEqual(listSandboxes().slice(0, 6), ["daytona", "deno-sandbox", "e2b", "local", "memory", "virtual"]);
     assert.ok(listSandboxes().includes("recording"));
   });
 });
@@ -70,7 +70,7 @@ Deno.test("createSandbox() calls a factory given directly", async () => {
 
 Deno.test("registerSandbox() rejects built-in names, malformed names and non-functions", () => {
   const factory = (context: SandboxContext) => createSandbox("memory", context);
-  for (const name of ["virtual", "local", "memory", "deno-sandbox", "e2b"]) {
+  for (const name of ["virtual", "local", "memory", "deno-sandbox", "e2b", "daytona"]) {
     assert.throws(() => registerSandbox(name, factory), /is built in and cannot be replaced/);
   }
   for (const name of ["", "Upper", "1abc", "has space", "a".repeat(65), "../x"]) {

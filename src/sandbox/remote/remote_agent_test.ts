@@ -9,6 +9,7 @@ import { PolicyDeniedError, SandboxUnavailableError } from "../../errors.ts";
 import { TestModel } from "../../model/test_models/test_model.ts";
 import { startFakeDenoSandbox } from "../../testing/fake_deno_sandbox.ts";
 import { startFakeE2B } from "../../testing/fake_e2b.ts";
+import { startFakeDaytona } from "../../testing/fake_daytona.ts";
 import type { FakeMachine } from "../../testing/_fake_machine.ts";
 import { remoteSandbox, type RemoteSandboxName } from "./remote_providers.ts";
 
@@ -37,6 +38,12 @@ const PROVIDERS: {
     start: startFakeE2B,
     root: "/home/user/workspace",
     env: (fake) => ({ E2B_API_KEY: String(fake.options.apiKey), E2B_API_URL: fake.url, E2B_SANDBOX_URL: fake.url }),
+  },
+  {
+    name: "daytona",
+    start: startFakeDaytona,
+    root: "/home/daytona/workspace",
+    env: (fake) => ({ DAYTONA_API_KEY: String(fake.options.apiKey), DAYTONA_API_URL: String(fake.options.apiUrl) }),
   },
 ];
 

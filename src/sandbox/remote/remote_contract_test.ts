@@ -2,6 +2,7 @@
 // its provider's wire protocol.
 import { startFakeDenoSandbox } from "../../testing/fake_deno_sandbox.ts";
 import { startFakeE2B } from "../../testing/fake_e2b.ts";
+import { startFakeDaytona } from "../../testing/fake_daytona.ts";
 import type { SandboxPolicy } from "../sandbox.ts";
 import { defineSandboxContractTests, type SandboxUnderTest } from "../sandbox_contract.ts";
 import { createNamedRemoteSandbox, type RemoteSandboxName } from "./remote_providers.ts";
@@ -14,6 +15,7 @@ interface Fake {
 const FAKES: Record<RemoteSandboxName, () => Promise<Fake>> = {
   "deno-sandbox": startFakeDenoSandbox,
   e2b: startFakeE2B,
+  daytona: startFakeDaytona,
 };
 
 for (const [name, startFake] of Object.entries(FAKES) as [RemoteSandboxName, () => Promise<Fake>][]) {

@@ -33,3 +33,17 @@ export interface E2BProviderOptions {
   /** The workspace directory in the sandbox. Default `/home/user/workspace`. */
   workspaceRoot?: string;
 }
+
+/** Options of the `daytona` provider. */
+export interface DaytonaProviderOptions {
+  /** The Daytona API key. Default: `DAYTONA_API_KEY`. */
+  apiKey?: string;
+  /** The API base URL (the toolbox URL comes from its replies). Default: `DAYTONA_API_URL`, else the SDK's. */
+  apiUrl?: string;
+  /** The target region. Default: `DAYTONA_TARGET`, else the organization's default. */
+  target?: string;
+  /** The snapshot to start from. Default: the SDK's. */
+  snapshot?: string;
+  /** The workspace directory in the sandbox. Default `/home/daytona/workspace`. */
+  workspaceRoot?: string;
+}

@@ -7,12 +7,12 @@
 
 import { SandboxUnavailableError } from "../../errors.ts";
 import type { SandboxContext, SandboxFactory } from "../sandbox.ts";
-import type { DenoSandboxProviderOptions, E2BProviderOptions } from "./remote_options.ts";
+import type { DaytonaProviderOptions, DenoSandboxProviderOptions, E2BProviderOptions } from "./remote_options.ts";
 import type { RemoteProvider } from "./remote_machine.ts";
 import { createRemoteSandbox, type RemoteLifecycleOptions } from "./remote_sandbox.ts";
 
 /** The built-in remote sandboxes. */
-export type RemoteSandboxName = "deno-sandbox" | "e2b";
+export type RemoteSandboxName = "deno-sandbox" | "e2b" | "daytona";
 
 /** Options of each built-in remote sandbox: its provider's connection options plus lifecycle and limits. */
 export interface RemoteSandboxOptionsByName {
@@ -20,6 +20,8 @@ export interface RemoteSandboxOptionsByName {
   "deno-sandbox": DenoSandboxProviderOptions & RemoteLifecycleOptions;
   /** E2B (`npm:e2b`). */
   e2b: E2BProviderOptions & RemoteLifecycleOptions;
+  /** Daytona (`npm:@daytonaio/sdk`). */
+  daytona: DaytonaProviderOptions & RemoteLifecycleOptions;
 }
 
 interface ProviderEntry {
@@ -41,6 +43,11 @@ const PROVIDERS: Readonly<Record<RemoteSandboxName, ProviderEntry>> = {
     packageName: "e2b",
     credentials: [{ variable: "E2B_API_KEY", option: "apiKey" }],
     load: async (options) => (await import("./e2b_sandbox.ts")).e2bProvider(options),
+  },
+  daytona: {
+    packageName: "@daytonaio/sdk",
+    credentials: [{ variable: "DAYTONA_API_KEY", option: "apiKey" }],
+    load: async (options) => (await import("./daytona_sandbox.ts")).daytonaProvider(options),
   },
 };
 
@@ -65,7 +72,7 @@ const checks = new WeakMap<SandboxFactory, () => void>();
  * Whether a name is a built-in remote sandbox.
  *
  * @param name A sandbox name.
- * @returns `true` for `deno-sandbox` and `e2b`.
+ * @returns `true` for `deno-sandbox`, `e2b` and `daytona`.
  */
 export function isRemoteSandboxName(name: string): name is RemoteSandboxName {
   return Object.hasOwn(PROVIDERS, name);
@@ -84,7 +91,7 @@ export function isRemoteSandboxName(name: string): name is RemoteSandboxName {
  * assert.equal(typeof sandbox, "function");
  * ```
  *
- * @param name The provider: `deno-sandbox` or `e2b`.
+ * @param name The provider: `deno-sandbox`, `e2b` or `daytona`.
  * @param options The provider's options plus lifecycle and limits.
  * @returns The factory; agents check its credential when they start.
  * @throws {TypeError} When the name is not a built-in remote sandbox.

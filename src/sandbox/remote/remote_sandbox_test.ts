@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { PolicyDeniedError, SandboxUnavailableError } from "../../errors.ts";
 import { startFakeDenoSandbox } from "../../testing/fake_deno_sandbox.ts";
 import { startFakeE2B } from "../../testing/fake_e2b.ts";
+import { startFakeDaytona } from "../../testing/fake_daytona.ts";
 import type { FakeMachine } from "../../testing/_fake_machine.ts";
 import type { SandboxContext, SandboxPolicy } from "../sandbox.ts";
 import { createNamedRemoteSandbox, type RemoteSandboxName } from "./remote_providers.ts";
@@ -30,6 +31,7 @@ interface Fake {
 const FAKES: Record<RemoteSandboxName, () => Promise<Fake>> = {
   "deno-sandbox": startFakeDenoSandbox,
   e2b: startFakeE2B,
+  daytona: startFakeDaytona,
 };
 
 interface World {
@@ -152,7 +154,10 @@ eachProvider("a dropped connection fails the running command, and the next call 
   await sandbox.writeFile("a.txt", "before\n");
   const id = await sandbox.machineId;
   const running = sandbox.exec("sh -c 'echo started; sleep 20'");
-  await until(() => world.fake.requests.some((line) => /spawn|Process\/Start/.test(line)), "the command to start");
+  await until(
+    () => world.fake.requests.some((line) => /spawn|Process\/Start|session\/[^/]+\/exec$/.test(line)),
+    "the command to start",
+  );
   await new Promise((done) => setTimeout(done, 200));
   world.fake.dropConnections();
   await assert.rejects(running, SandboxUnavailableError);
@@ -161,10 +166,15 @@ eachProvider("a dropped connection fails the running command, and the next call 
 });
 
 eachProvider("a refused credential (401) is a SandboxUnavailableError naming the variable", async (world, name) => {
-  const wrong = name === "e2b" ? { apiKey: "e2b_wrong" } : { token: "ddo_wrong" };
-  await assert.rejects(world.open(wrong), (error: unknown) => {
+  const wrong = {
+    e2b: { apiKey: "e2b_wrong" },
+    daytona: { apiKey: "dtn_wrong" },
+    "deno-sandbox": { token: "ddo_wrong" },
+  };
+  const variable = { e2b: /E2B_API_KEY/, daytona: /DAYTONA_API_KEY/, "deno-sandbox": /DENO_DEPLOY_TOKEN/ };
+  await assert.rejects(world.open(wrong[name]), (error: unknown) => {
     assert.ok(error instanceof SandboxUnavailableError, String(error));
-    assert.match(error.message, name === "e2b" ? /E2B_API_KEY/ : /DENO_DEPLOY_TOKEN/);
+    assert.match(error.message, variable[name]);
     return true;
   });
   assert.deepEqual(world.fake.machineIds(), []);
@@ -203,7 +213,7 @@ eachProvider("seedFrom uploads the seed without .git or the state directory", as
   assert.deepEqual((await sandbox.readdir(".")).map((entry) => entry.name), ["src"]);
 });
 
-eachProvider("secrets reach one command as its environment and never come back", async (world) => {
+eachProvider("secrets reach one command as its environment and never come back", async (world, name) => {
   const sandbox = await world.open();
   const secret = "s3cr3t-token-value";
   const result = await sandbox.exec("sh -c 'echo token=$API_TOKEN; echo $API_TOKEN >&2'", {
@@ -214,8 +224,14 @@ eachProvider("secrets reach one command as its environment and never come back",
   const later = await sandbox.exec("printenv API_TOKEN");
   assert.equal(later.stdout, "");
   const machine = world.fake.machine((await sandbox.machineId)!)!;
-  const withSecret = machine.commandEnvs.filter((env) => Object.values(env).includes(secret));
-  assert.equal(withSecret.length, 1, "only the one command saw the secret");
+  if (name === "daytona") {
+    // Daytona's session commands take no environment: the command read its variables from a file it deleted first.
+    assert.deepEqual([...Deno.readDirSync(machine.hostPath("/tmp"))], [], "the variables file is gone");
+    assert.ok(machine.commandEnvs.every((env) => !Object.values(env).includes(secret)));
+  } else {
+    const withSecret = machine.commandEnvs.filter((env) => Object.values(env).includes(secret));
+    assert.equal(withSecret.length, 1, "only the one command saw the secret");
+  }
   assert.ok(!world.fake.requests.some((line) => line.includes(secret)));
 });
 
@@ -230,6 +246,7 @@ eachProvider("a timed-out command keeps the output streamed before the timeout",
 Deno.test("allowNet maps onto each provider's network controls", async () => {
   const deno = await startFakeDenoSandbox();
   const e2b = await startFakeE2B();
+  const daytona = await startFakeDaytona();
   const stateDir = await Deno.makeTempDir({ prefix: "flue_remote_net_" });
   try {
     for (const allowNet of [false, true]) {
@@ -237,12 +254,15 @@ Deno.test("allowNet maps onto each provider's network controls", async () => {
       const policy = { ...SHELL, allowNet };
       await (await createNamedRemoteSandbox("deno-sandbox", { ...context, policy }, deno.options)).close();
       await (await createNamedRemoteSandbox("e2b", { ...context, policy }, e2b.options)).close();
+      await (await createNamedRemoteSandbox("daytona", { ...context, policy }, daytona.options)).close();
     }
     assert.deepEqual(deno.createConfigs.map((config) => config.allow_net), [[], undefined]);
     assert.deepEqual(e2b.createBodies.map((body) => body.allow_internet_access), [false, true]);
+    assert.deepEqual(daytona.createBodies.map((body) => body.networkBlockAll), [true, undefined]);
   } finally {
     await deno.close();
     await e2b.close();
+    await daytona.close();
     await Deno.remove(stateDir, { recursive: true });
   }
 });

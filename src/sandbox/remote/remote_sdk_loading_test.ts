@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const REMOTE_SDK_PACKAGES = ["@deno/sandbox", "e2b"];
+const REMOTE_SDK_PACKAGES = ["@deno/sandbox", "e2b", "@daytonaio/sdk"];
 
 Deno.test("provider SDKs load only when a remote sandbox is chosen", async () => {
   // A copy of the project's import map in which every provider SDK throws when loaded: mod.ts and agents on other
@@ -13,7 +13,8 @@ Deno.test("provider SDKs load only when a remote sandbox is chosen", async () =>
   const imports: Record<string, string> = { ...config.imports };
   for (const name of REMOTE_SDK_PACKAGES) {
     imports[name] =
-      "data:text/javascript,export const Sandbox = 0, CommandExitError = 0, FileType = 0, NotFoundError = 0;" +
+      "data:text/javascript,export const Sandbox = 0, CommandExitError = 0, FileType = 0, NotFoundError = 0, " +
+      "Daytona = 0, DaytonaError = 0, DaytonaNotFoundError = 0;" +
       "throw new Error('provider SDK loaded')";
   }
   const dir = await Deno.makeTempDir();
@@ -28,7 +29,7 @@ Deno.test("provider SDKs load only when a remote sandbox is chosen", async () =>
       await session.fs.writeFile("a.txt", "memory ran");
       console.log(await session.fs.readFile("a.txt"));
       await memory.close();
-      for (const name of ["deno-sandbox", "e2b"]) {
+      for (const name of ["deno-sandbox", "e2b", "daytona"]) {
         const remote = await init({
           model: "test", store: "memory", sandbox: remoteSandbox(name, { token: "t", apiKey: "k" }), allowWrite: true,
         });
@@ -57,6 +58,10 @@ Deno.test("provider SDKs load only when a remote sandbox is chosen", async () =>
     assert.match(
       stdout[2],
       /^SandboxUnavailableError: The "e2b" sandbox could not load its SDK \(npm:e2b\): provider SDK loaded/,
+    );
+    assert.match(
+      stdout[3],
+      /^SandboxUnavailableError: The "daytona" sandbox could not load its SDK \(npm:@daytonaio\/sdk\): provider SDK loaded/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
