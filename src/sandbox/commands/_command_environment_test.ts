@@ -98,3 +98,19 @@ Deno.test("GIT_DRIVER_SCRIPT scans config written by hand: upper-case keys, a ke
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("tar keeps an archive name with a colon a local file, as a command and in a script", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flue-tar-" });
+  try {
+    await Deno.writeTextFile(`${dir}/f`, "x\n");
+    assert.equal(await runPlanned(dir, ["tar", "-cf", "host:one.tar", "f"]), 0);
+    assert.equal(
+      await runPlanned(dir, ["tar", "cf", "host:two.tar", "--", "f", "&&", "sed", "-n", "1p", "f"], true),
+      0,
+    );
+    const names = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+    assert.deepEqual(names, ["f", "host:one.tar", "host:two.tar"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
