@@ -10,7 +10,7 @@
 
 import OpenAI from "openai";
 import { init } from "../mod.ts";
-import { lookup, RESULT_TEXT, startLookupServer } from "./_lookup_loop.ts";
+import { lookup, plainLookupLoop, startLookupServer } from "./_lookup_loop.ts";
 import { median, time } from "./_timing.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -44,46 +44,8 @@ const requestBytes = async (agent: typeof withBuiltins): Promise<number> => {
 };
 const client = new OpenAI({ apiKey: "bench", baseURL: server.url, maxRetries: 0 });
 
-async function plainLoop(turns: number): Promise<void> {
-  const messages: OpenAI.ChatCompletionMessageParam[] = [
-    { role: "system", content: captured.messages[0].content },
-    { role: "user", content: "go" },
-  ];
-  for (let turn = 0; turn < turns; turn++) {
-    const stream = await client.chat.completions.create({
-      model: "fake-model",
-      messages,
-      tools: ownTool,
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    let text = "";
-    const calls: { id: string; name: string; arguments: string }[] = [];
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta;
-      if (delta?.content) text += delta.content;
-      for (const part of delta?.tool_calls ?? []) {
-        const call = calls[part.index] ??= { id: "", name: "", arguments: "" };
-        if (part.id) call.id = part.id;
-        if (part.function?.name) call.name += part.function.name;
-        if (part.function?.arguments) call.arguments += part.function.arguments;
-      }
-    }
-    if (calls.length === 0) return;
-    messages.push({
-      role: "assistant",
-      content: text || null,
-      tool_calls: calls.map((call) => ({
-        id: call.id,
-        type: "function",
-        function: { name: call.name, arguments: call.arguments },
-      })),
-    });
-    for (const call of calls) {
-      const { key } = JSON.parse(call.arguments);
-      messages.push({ role: "tool", tool_call_id: call.id, content: `${key}: ${RESULT_TEXT}` });
-    }
-  }
+function plainLoop(turns: number): Promise<void> {
+  return plainLookupLoop(client, { systemPrompt: captured.messages[0].content, tools: ownTool }, turns);
 }
 
 let sessionNumber = 0;
