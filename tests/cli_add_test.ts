@@ -5,22 +5,10 @@ import { parseSkill } from "../src/project/skills.ts";
 import { BUILTIN_TOOL_NAMES } from "../mod.ts";
 import { parseGuide } from "../src/cli/_guide_catalog.ts";
 import { main } from "../src/cli/main.ts";
-import type { CliIo } from "../src/cli/terminal.ts";
+import { captureIo } from "../src/cli/_capture_io.ts";
 import { ROOT, runCli } from "./_cli_helpers.ts";
 
 const decoder = new TextDecoder();
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    color: false,
-    progress: false,
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
 
 async function guideNames(): Promise<string[]> {
   const names: string[] = [];

@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "./main.ts";
-import type { CliIo } from "./terminal.ts";
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    color: false,
-    progress: false,
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
+import { captureIo } from "./_capture_io.ts";
 
 async function withProject(flue: Record<string, unknown>, fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "flue-budget-" });

@@ -5,18 +5,7 @@ import { loadSkills } from "../project/skills.ts";
 import { BUILTIN_TOOL_NAMES } from "../tools/sandbox_tools.ts";
 import { projectFiles } from "./_templates.ts";
 import { main } from "./main.ts";
-import type { CliIo } from "./terminal.ts";
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    color: false,
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
+import { captureIo } from "./_capture_io.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "flue-skill-cli-" });
